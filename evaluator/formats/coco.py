@@ -1,0 +1,369 @@
+"""COCO annotation JSON (ground truth) and COCO results JSON (detections).
+
+Both are read into read-only numpy columns. Ground truth is trusted more than
+uploads but still checked, since hosts import it from files people have.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from ..errors import InvalidInput, ProblemCollector
+from ..io import read_members
+
+RESULT_FORMATS = ("coco-json",)
+
+
+def frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class CocoGroundTruth:
+    """A COCO split in columns.
+
+    Images (I, ascending id as pycocotools sorts them): ``image_ids`` int64 and
+    ``image_meta`` (the image records' other fields, e.g. width, height, domain).
+    Categories (K, ascending id): ``category_ids`` int64, ``category_names``.
+    Annotations (N, file order): ``ann_image`` / ``ann_category`` int64 indices into
+    the image and category arrays, ``ann_id`` int64, ``bbox`` float64 [N x 4]
+    (x, y, w, h in pixels), ``area`` float64 (the file's ``area`` field, which the
+    area ranges use), ``iscrowd`` bool.
+    """
+
+    source: str
+    image_ids: np.ndarray
+    image_meta: tuple[dict[str, Any], ...]
+    category_ids: np.ndarray
+    category_names: tuple[str, ...]
+    ann_image: np.ndarray
+    ann_category: np.ndarray
+    ann_id: np.ndarray
+    bbox: np.ndarray
+    area: np.ndarray
+    iscrowd: np.ndarray
+
+    @property
+    def num_images(self) -> int:
+        return len(self.image_ids)
+
+    @cached_property
+    def image_id_set(self) -> frozenset[int]:
+        return frozenset(int(i) for i in self.image_ids)
+
+
+@dataclass(frozen=True, eq=False)
+class CocoResults:
+    """Detections (D, upload order): ``image_id``, ``category_id`` int64 (the file's
+    ids), ``bbox`` float64 [D x 4] (x, y, w, h), ``score`` float64."""
+
+    source: str
+    image_id: np.ndarray
+    category_id: np.ndarray
+    bbox: np.ndarray
+    score: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.image_id)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _read_json(path: Path, what: str) -> tuple[str, Any]:
+    """The one JSON file of ``path`` (a file, or a folder or archive holding one)."""
+    members = read_members(path)
+    json_members = [m for m in members if m.name.lower().endswith(".json")] or members
+    if len(json_members) != 1:
+        names = ", ".join(m.name for m in json_members[:5]) or "none"
+        raise InvalidInput.single(
+            path.name, f"expected exactly one {what} JSON file, found {len(json_members)} ({names})"
+        )
+    members = json_members
+    member = members[0]
+    label = path.name if member.name == path.name else f"{path.name}:{member.name}"
+    if not member.data.strip():
+        raise InvalidInput.single(label, f"is empty; expected a {what} JSON file")
+    try:
+        return label, orjson.loads(member.data)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput.single(label, f"is not valid JSON ({exc}); expected a {what} JSON file") from None
+
+
+def _is_int(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _bbox_problem(bbox: Any, *, positive: bool) -> str | None:
+    if not isinstance(bbox, list) or len(bbox) != 4:
+        return f"'bbox' must be a list of 4 numbers [x, y, width, height], got {_short(bbox)}"
+    if not all(_is_number(v) for v in bbox):
+        return f"'bbox' must hold 4 finite numbers, got {_short(bbox)}"
+    if positive and (bbox[2] <= 0 or bbox[3] <= 0):
+        return f"'bbox' width and height must be positive, got {_short(bbox)}"
+    if not positive and (bbox[2] < 0 or bbox[3] < 0):
+        return f"'bbox' width and height must not be negative, got {_short(bbox)}"
+    return None
+
+
+# --------------------------------------------------------------------------- ground truth
+
+
+def load_ground_truth(path: str | Path) -> CocoGroundTruth:
+    """Read a COCO instances JSON (``images``, ``annotations``, ``categories``)."""
+    path = Path(path)
+    label, data = _read_json(path, "COCO annotation")
+    problems = ProblemCollector(label)
+    if not isinstance(data, dict):
+        raise InvalidInput.single(label, "must be a JSON object with 'images', 'annotations' and 'categories'")
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(data.get(key), list):
+            problems.add("", f"'{key}' must be a list")
+    problems.raise_if_any()
+
+    images = sorted(_records(data["images"], "images", ("id",), problems), key=lambda r: int(r["id"]))
+    categories = sorted(
+        _records(data["categories"], "categories", ("id", "name"), problems), key=lambda r: int(r["id"])
+    )
+    problems.raise_if_any()
+    image_ids = np.array([int(r["id"]) for r in images], dtype=np.int64)
+    category_ids = np.array([int(r["id"]) for r in categories], dtype=np.int64)
+    for what, ids in (("image", image_ids), ("category", category_ids)):
+        dup = ids[1:][ids[1:] == ids[:-1]]
+        if len(dup):
+            problems.add("", f"{what} id {int(dup[0])} appears more than once")
+    problems.raise_if_any()
+    image_index = {int(i): n for n, i in enumerate(image_ids)}
+    category_index = {int(c): n for n, c in enumerate(category_ids)}
+
+    anns = data["annotations"]
+    n = len(anns)
+    ann_image = np.empty(n, dtype=np.int64)
+    ann_category = np.empty(n, dtype=np.int64)
+    ann_id = np.empty(n, dtype=np.int64)
+    bbox = np.empty((n, 4), dtype=np.float64)
+    area = np.empty(n, dtype=np.float64)
+    iscrowd = np.empty(n, dtype=bool)
+    for i, ann in enumerate(anns):
+        where = f"annotations[{i}]"
+        if not isinstance(ann, dict):
+            problems.add(where, f"must be an object, got {_short(ann)}")
+            continue
+        missing = [k for k in ("id", "image_id", "category_id", "bbox", "area") if k not in ann]
+        if missing:
+            problems.add(where, f"missing field(s) {', '.join(missing)}")
+            continue
+        if not _is_int(ann["id"]):
+            problems.add(where, f"'id' must be an integer, got {_short(ann['id'])}")
+            continue
+        image = image_index.get(int(ann["image_id"])) if _is_int(ann["image_id"]) else None
+        if image is None:
+            problems.add(where, f"'image_id' {_short(ann['image_id'])} is not one of the file's images")
+            continue
+        category = category_index.get(int(ann["category_id"])) if _is_int(ann["category_id"]) else None
+        if category is None:
+            problems.add(where, f"'category_id' {_short(ann['category_id'])} is not one of the file's categories")
+            continue
+        problem = _bbox_problem(ann["bbox"], positive=False)
+        if problem:
+            problems.add(where, problem)
+            continue
+        if not _is_number(ann["area"]) or ann["area"] < 0:
+            problems.add(where, f"'area' must be a non-negative number, got {_short(ann['area'])}")
+            continue
+        crowd = ann.get("iscrowd", 0)
+        if crowd not in (0, 1):
+            problems.add(where, f"'iscrowd' must be 0 or 1, got {_short(crowd)}")
+            continue
+        ann_image[i], ann_category[i], ann_id[i] = image, category, int(ann["id"])
+        bbox[i] = ann["bbox"]
+        area[i] = ann["area"]
+        iscrowd[i] = bool(crowd)
+    problems.raise_if_any()
+    return CocoGroundTruth(
+        source=label,
+        image_ids=frozen(image_ids),
+        image_meta=tuple({k: v for k, v in r.items() if k != "id"} for r in images),
+        category_ids=frozen(category_ids),
+        category_names=tuple(str(r["name"]) for r in categories),
+        ann_image=frozen(ann_image),
+        ann_category=frozen(ann_category),
+        ann_id=frozen(ann_id),
+        bbox=frozen(bbox),
+        area=frozen(area),
+        iscrowd=frozen(iscrowd),
+    )
+
+
+def _records(items: list[Any], key: str, required: tuple[str, ...], problems: ProblemCollector) -> list[dict[str, Any]]:
+    good = []
+    for i, record in enumerate(items):
+        if not isinstance(record, dict) or any(k not in record for k in required):
+            problems.add(f"{key}[{i}]", f"must be an object with {', '.join(required)}")
+        elif not _is_int(record["id"]):
+            problems.add(f"{key}[{i}]", f"'id' must be an integer, got {_short(record['id'])}")
+        else:
+            good.append(record)
+    return good
+
+
+# --------------------------------------------------------------------------- results
+
+
+def load_results(path: str | Path, gt: CocoGroundTruth | None) -> CocoResults:
+    """Read a COCO results JSON: a list of {image_id, category_id, bbox, score}.
+
+    With ``gt``, image ids must belong to the split (pycocotools refuses others)
+    and category ids to its categories. Without, only structure and numbers.
+    """
+    path = Path(path)
+    label, data = _read_json(path, "COCO results")
+    if isinstance(data, dict) and isinstance(data.get("annotations"), list):
+        raise InvalidInput.single(
+            label, "looks like an annotation file; expected a results list [{image_id, category_id, bbox, score}, ...]"
+        )
+    if not isinstance(data, list):
+        raise InvalidInput.single(
+            label,
+            f"must be a JSON list of detections [{{image_id, category_id, bbox, score}}, ...], got {type(data).__name__}",
+        )
+    if not data:
+        raise InvalidInput.single(label, "holds no detections; expected at least one")
+    columns = _fast_columns(data) or _checked_columns(label, data)
+    image_id, category_id, bbox, score = columns
+    problems = ProblemCollector(label)
+    _check_numbers(problems, image_id, category_id, bbox, score)
+    if gt is not None:
+        _check_ids(problems, gt, image_id, category_id)
+    problems.raise_if_any()
+    return CocoResults(
+        source=label,
+        image_id=frozen(image_id.astype(np.int64)),
+        category_id=frozen(category_id.astype(np.int64)),
+        bbox=frozen(bbox),
+        score=frozen(score),
+    )
+
+
+Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _fast_columns(data: list[Any]) -> Columns | None:
+    """Columns straight from well-formed records; None sends the file to the slow path."""
+    try:
+        image_id = np.array([r["image_id"] for r in data])
+        category_id = np.array([r["category_id"] for r in data])
+        bbox = np.array([r["bbox"] for r in data])
+        score = np.array([r["score"] for r in data])
+    except (KeyError, TypeError, ValueError):
+        return None
+    n = len(data)
+    if (
+        image_id.shape != (n,)
+        or category_id.shape != (n,)
+        or score.shape != (n,)
+        or bbox.shape != (n, 4)
+        or any(a.dtype.kind not in "iuf" for a in (image_id, category_id, bbox, score))
+    ):
+        return None
+    return (
+        image_id.astype(np.float64),
+        category_id.astype(np.float64),
+        bbox.astype(np.float64),
+        score.astype(np.float64),
+    )
+
+
+def _checked_columns(label: str, data: list[Any]) -> Columns:
+    """Record by record, naming each bad record."""
+    problems = ProblemCollector(label)
+    n = len(data)
+    image_id = np.zeros(n)
+    category_id = np.zeros(n)
+    bbox = np.ones((n, 4))
+    score = np.zeros(n)
+    for i, record in enumerate(data):
+        where = f"record {i}"
+        if not isinstance(record, dict):
+            problems.add(where, f"must be an object {{image_id, category_id, bbox, score}}, got {_short(record)}")
+            continue
+        missing = [k for k in ("image_id", "category_id", "bbox", "score") if k not in record]
+        if missing:
+            problems.add(where, f"missing field(s) {', '.join(missing)}")
+            continue
+        bad = [k for k in ("image_id", "category_id") if not _is_int(record[k])]
+        if bad:
+            problems.add(where, "; ".join(f"'{k}' must be an integer, got {_short(record[k])}" for k in bad))
+            continue
+        if not _is_number(record["score"]):
+            problems.add(where, f"'score' must be a finite number, got {_short(record['score'])}")
+            continue
+        problem = _bbox_problem(record["bbox"], positive=True)
+        if problem:
+            problems.add(where, problem)
+            continue
+        image_id[i], category_id[i], score[i] = record["image_id"], record["category_id"], record["score"]
+        bbox[i] = record["bbox"]
+    problems.raise_if_any()
+    return image_id, category_id, bbox, score
+
+
+def _check_numbers(
+    problems: ProblemCollector, image_id: np.ndarray, category_id: np.ndarray, bbox: np.ndarray, score: np.ndarray
+) -> None:
+    checks = (
+        (~np.isfinite(image_id) | (image_id != np.round(image_id)), "'image_id' must be an integer"),
+        (~np.isfinite(category_id) | (category_id != np.round(category_id)), "'category_id' must be an integer"),
+        (~np.isfinite(score), "'score' must be a finite number"),
+        (~np.isfinite(bbox).all(axis=1), "'bbox' must hold 4 finite numbers"),
+        (
+            np.isfinite(bbox).all(axis=1) & ((bbox[:, 2] <= 0) | (bbox[:, 3] <= 0)),
+            "'bbox' width and height must be positive",
+        ),
+    )
+    for bad, message in checks:
+        for i in np.flatnonzero(bad)[:20]:
+            problems.add(f"record {int(i)}", f"{message}, got {_describe(i, image_id, category_id, bbox, score)}")
+
+
+def _describe(i: int, image_id: np.ndarray, category_id: np.ndarray, bbox: np.ndarray, score: np.ndarray) -> str:
+    return (
+        f"image_id={image_id[i]:g}, category_id={category_id[i]:g}, "
+        f"bbox={[float(v) for v in bbox[i]]}, score={float(score[i])}"
+    )
+
+
+def _check_ids(problems: ProblemCollector, gt: CocoGroundTruth, image_id: np.ndarray, category_id: np.ndarray) -> None:
+    unknown_image = ~np.isin(image_id, gt.image_ids)
+    for i in np.flatnonzero(unknown_image)[:20]:
+        problems.add(f"record {int(i)}", f"image_id {int(image_id[i])} is not an image of this split")
+    unknown_category = ~np.isin(category_id, gt.category_ids)
+    if unknown_category.any():
+        known = ", ".join(str(int(c)) for c in gt.category_ids[:10])
+        more = ", ..." if len(gt.category_ids) > 10 else ""
+        for i in np.flatnonzero(unknown_category)[:20]:
+            problems.add(
+                f"record {int(i)}",
+                f"category_id {int(category_id[i])} is not a category of this benchmark (expected one of {known}{more})",
+            )

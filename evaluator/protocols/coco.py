@@ -1,0 +1,326 @@
+"""The COCO detection protocol (bounding boxes), identical to pycocotools' ``COCOeval``.
+
+Parameters are pycocotools' defaults for ``iouType="bbox"``: IoU thresholds
+.50:.05:.95 (T=10), recall thresholds 0:.01:1 (R=101), area ranges all / small /
+medium / large (A=4) on the ground truth's ``area`` field and the detections'
+``w*h``, maxDets 1 / 10 / 100 (M=3). Crowd regions are matched by intersection
+over the detection's area, any number of times, and matches to them are ignored.
+Per image and category, detections are sorted by descending score with a stable
+sort and cut to 100. Images are visited in ascending id order, so equal scores
+across images rank by image id, as in ``accumulate``.
+
+``Evaluation.arrays`` holds pycocotools' ``precision`` [T x R x K x A x M],
+``recall`` [T x K x A x M] and ``scores`` [T x R x K x A x M], with -1 where a
+category has no ground truth in that area range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from ..formats import coco as coco_format
+from ..formats.coco import CocoGroundTruth, CocoResults, frozen
+from ..types import AnalysisInput, BoxSet, ClassResult, Evaluation
+from ._coco_match import match_groups
+
+NAME = "coco"
+STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
+PRIMARY = "AP"
+HIGHER_IS_BETTER = True
+RESULT_FORMATS = coco_format.RESULT_FORMATS
+
+# The same expressions as pycocotools' Params, so that the floats are the same.
+IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
+RECALL_THRESHOLDS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
+MAX_DETS = (1, 10, 100)
+AREA_RANGES = np.array([[0**2, 1e5**2], [0**2, 32**2], [32**2, 96**2], [96**2, 1e5**2]], dtype=np.float64)
+AREA_LABELS = ("all", "small", "medium", "large")
+
+# (stat, is AP, IoU threshold or None, area label, maxDets): pycocotools' summarize().
+SUMMARY = (
+    ("AP", True, None, "all", 100),
+    ("AP50", True, 0.5, "all", 100),
+    ("AP75", True, 0.75, "all", 100),
+    ("APs", True, None, "small", 100),
+    ("APm", True, None, "medium", 100),
+    ("APl", True, None, "large", 100),
+    ("AR1", False, None, "all", 1),
+    ("AR10", False, None, "all", 10),
+    ("AR100", False, None, "all", 100),
+    ("ARs", False, None, "small", 100),
+    ("ARm", False, None, "medium", 100),
+    ("ARl", False, None, "large", 100),
+)
+PER_CLASS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
+
+
+def load_ground_truth(path: str | Path) -> CocoGroundTruth:
+    return coco_format.load_ground_truth(path)
+
+
+def load_results(path: str | Path, gt: CocoGroundTruth | None) -> CocoResults:
+    return coco_format.load_results(path, gt)
+
+
+def image_ids(gt: CocoGroundTruth) -> tuple[int, ...]:
+    return tuple(int(i) for i in gt.image_ids)
+
+
+def restrict(
+    gt: CocoGroundTruth, results: CocoResults, images: frozenset[int | str]
+) -> tuple[CocoGroundTruth, CocoResults]:
+    """Ground truth and detections of ``images`` only."""
+    keep_image = np.isin(gt.image_ids, np.array(sorted(int(i) for i in images), dtype=np.int64))
+    new_index = np.cumsum(keep_image) - 1
+    keep_ann = keep_image[gt.ann_image]
+    sub_gt = replace(
+        gt,
+        image_ids=frozen(gt.image_ids[keep_image]),
+        image_meta=tuple(m for m, keep in zip(gt.image_meta, keep_image, strict=True) if keep),
+        ann_image=frozen(new_index[gt.ann_image[keep_ann]]),
+        ann_category=frozen(gt.ann_category[keep_ann]),
+        ann_id=frozen(gt.ann_id[keep_ann]),
+        bbox=frozen(gt.bbox[keep_ann]),
+        area=frozen(gt.area[keep_ann]),
+        iscrowd=frozen(gt.iscrowd[keep_ann]),
+    )
+    keep_det = np.isin(results.image_id, sub_gt.image_ids)
+    sub_results = replace(
+        results,
+        image_id=frozen(results.image_id[keep_det]),
+        category_id=frozen(results.category_id[keep_det]),
+        bbox=frozen(results.bbox[keep_det]),
+        score=frozen(results.score[keep_det]),
+    )
+    return sub_gt, sub_results
+
+
+class _Detections:
+    """Detections kept for scoring, sorted by (image, category, -score, upload order).
+
+    ``image``/``category`` are indices into the ground truth's arrays; ``rank`` is
+    the position within the image-category group (pycocotools keeps rank < 100).
+    """
+
+    def __init__(self, gt: CocoGroundTruth, results: CocoResults) -> None:
+        image = np.searchsorted(gt.image_ids, results.image_id)
+        category = np.searchsorted(gt.category_ids, results.category_id)
+        image = np.minimum(image, max(len(gt.image_ids) - 1, 0))
+        category = np.minimum(category, max(len(gt.category_ids) - 1, 0))
+        known = np.zeros(len(results), dtype=bool)
+        if len(gt.image_ids) and len(gt.category_ids):
+            known = (gt.image_ids[image] == results.image_id) & (gt.category_ids[category] == results.category_id)
+        num_categories = len(gt.category_ids)
+        key = image * num_categories + category
+        order = np.lexsort((np.arange(len(results)), -results.score, key))
+        order = order[known[order]]
+        key = key[order]
+        starts = np.searchsorted(key, key, side="left")
+        rank = np.arange(len(key)) - starts
+        keep = rank < MAX_DETS[-1]
+        order, key, rank = order[keep], key[keep], rank[keep]
+        self.key = key
+        self.image = image[order]
+        self.category = category[order]
+        self.rank = rank
+        self.bbox = np.ascontiguousarray(results.bbox[order])
+        self.score = results.score[order]
+        self.area = self.bbox[:, 2] * self.bbox[:, 3]
+
+
+def _match(gt: CocoGroundTruth, dets: _Detections) -> tuple[np.ndarray, np.ndarray]:
+    num_groups = len(gt.image_ids) * len(gt.category_ids)
+    gt_key = gt.ann_image * len(gt.category_ids) + gt.ann_category
+    gt_order = np.argsort(gt_key, kind="stable")
+    groups = np.arange(num_groups + 1)
+    gt_start = np.searchsorted(gt_key[gt_order], groups, side="left")
+    dt_start = np.searchsorted(dets.key, groups, side="left")
+    return match_groups(
+        gt_start,
+        np.ascontiguousarray(gt.bbox[gt_order]),
+        gt.area[gt_order],
+        gt.iscrowd[gt_order],
+        gt.ann_id[gt_order] != 0,
+        dt_start[:-1],
+        np.diff(dt_start),
+        dets.bbox,
+        dets.area,
+        AREA_RANGES,
+        IOU_THRESHOLDS,
+    )
+
+
+def _accumulate(
+    gt: CocoGroundTruth, dets: _Detections, matched: np.ndarray, ignored: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """pycocotools' accumulate(): precision, recall and scores arrays."""
+    num_t, num_r, num_k, num_a, num_m = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), len(gt.category_ids), 4, 3
+    precision = -np.ones((num_t, num_r, num_k, num_a, num_m))
+    recall = -np.ones((num_t, num_k, num_a, num_m))
+    scores = -np.ones((num_t, num_r, num_k, num_a, num_m))
+    gt_kept = [
+        ~(gt.iscrowd | (gt.area < lo) | (gt.area > hi)) for lo, hi in AREA_RANGES
+    ]  # [A] of bool [N]: gtIgnore == 0
+    by_category = np.argsort(dets.category, kind="stable")
+    bounds = np.searchsorted(dets.category[by_category], np.arange(num_k + 1))
+    for k in range(num_k):
+        rows = by_category[bounds[k] : bounds[k + 1]]
+        # Global order of pycocotools: mergesort on -score of the image-ordered concatenation.
+        rows = rows[np.lexsort((dets.rank[rows], dets.image[rows], -dets.score[rows]))]
+        is_k = gt.ann_category == k
+        for m, max_det in enumerate(MAX_DETS):
+            sel = rows[dets.rank[rows] < max_det]
+            nd = len(sel)
+            sorted_scores = dets.score[sel]
+            for a in range(num_a):
+                npig = int(np.count_nonzero(gt_kept[a] & is_k))
+                if npig == 0:
+                    continue
+                dtm = matched[a][:, sel]
+                dtig = ignored[a][:, sel]
+                tp_sum = np.cumsum(dtm & ~dtig, axis=1).astype(dtype=float)
+                fp_sum = np.cumsum(~dtm & ~dtig, axis=1).astype(dtype=float)
+                if nd == 0:
+                    recall[:, k, a, m] = 0
+                    precision[:, :, k, a, m] = 0
+                    scores[:, :, k, a, m] = 0
+                    continue
+                rc = tp_sum / npig
+                pr = tp_sum / (fp_sum + tp_sum + np.spacing(1))
+                recall[:, k, a, m] = rc[:, -1]
+                envelope = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
+                for t in range(num_t):
+                    inds = np.searchsorted(rc[t], RECALL_THRESHOLDS, side="left")
+                    valid = inds < nd
+                    q = np.zeros(num_r)
+                    ss = np.zeros(num_r)
+                    q[valid] = envelope[t, inds[valid]]
+                    ss[valid] = sorted_scores[inds[valid]]
+                    precision[t, :, k, a, m] = q
+                    scores[t, :, k, a, m] = ss
+    return precision, recall, scores
+
+
+def _mean_valid(values: np.ndarray) -> float:
+    valid = values[values > -1]
+    return float(np.mean(valid)) if len(valid) else -1.0
+
+
+def _summarize(precision: np.ndarray, recall: np.ndarray) -> dict[str, float]:
+    stats = {}
+    for name, is_ap, iou, area, max_dets in SUMMARY:
+        a = AREA_LABELS.index(area)
+        m = MAX_DETS.index(max_dets)
+        s = precision if is_ap else recall
+        if iou is not None:
+            s = s[np.where(iou == IOU_THRESHOLDS)[0]]
+        s = s[:, :, :, a, m] if is_ap else s[:, :, a, m]
+        stats[name] = _mean_valid(s)
+    return stats
+
+
+def _per_class(gt: CocoGroundTruth, dets: _Detections, precision: np.ndarray) -> tuple[ClassResult, ...]:
+    rows = []
+    num_gt = np.bincount(gt.ann_category[~gt.iscrowd], minlength=len(gt.category_ids))
+    num_det = np.bincount(dets.category, minlength=len(gt.category_ids))
+    t50 = np.where(IOU_THRESHOLDS == 0.5)[0]
+    t75 = np.where(IOU_THRESHOLDS == 0.75)[0]
+    for k, name in enumerate(gt.category_names):
+        metrics = {}
+        for label, t, a in (
+            ("AP", slice(None), 0),
+            ("AP50", t50, 0),
+            ("AP75", t75, 0),
+            ("APs", slice(None), 1),
+            ("APm", slice(None), 2),
+            ("APl", slice(None), 3),
+        ):
+            value = _mean_valid(precision[t, :, k, a, 2])
+            metrics[label] = value if value > -1 else float("nan")
+        rows.append(ClassResult(name=name, metrics=metrics, num_gt=int(num_gt[k]), num_det=int(num_det[k])))
+    return tuple(rows)
+
+
+def _curves(gt: CocoGroundTruth, precision: np.ndarray, scores: np.ndarray) -> dict[str, object]:
+    """PR curves at maxDets 100, area all: per class and the mean over classes.
+
+    ``recall`` is the 101 recall thresholds; each series lists precision there
+    (None where the class has no ground truth), rounded to 4 decimals, and
+    ``score`` the confidence threshold reaching that recall at IoU 0.5.
+    """
+    t50 = int(np.where(IOU_THRESHOLDS == 0.5)[0][0])
+    t75 = int(np.where(IOU_THRESHOLDS == 0.75)[0][0])
+    p = precision[:, :, :, 0, 2]  # [T x R x K]
+    settings = {"0.50": p[t50], "0.75": p[t75], "0.50:0.95": np.where((p > -1).all(axis=0), p.mean(axis=0), -1)}
+
+    def series(values: np.ndarray) -> list[float | None]:
+        return [round(float(v), 4) if v > -1 else None for v in values]
+
+    classes = []
+    for k, name in enumerate(gt.category_names):
+        classes.append(
+            {
+                "name": name,
+                "precision": {label: series(values[:, k]) for label, values in settings.items()},
+                "score": series(scores[t50, :, k, 0, 2]),
+            }
+        )
+    overall = {}
+    for label, values in settings.items():
+        valid = values > -1
+        counts = valid.sum(axis=1)
+        sums = np.where(valid, values, 0).sum(axis=1)
+        overall[label] = series(np.where(counts > 0, sums / np.maximum(counts, 1), -1))
+    return {
+        "kind": "pr",
+        "recall": [round(float(r), 2) for r in RECALL_THRESHOLDS],
+        "iou_thresholds": list(settings),
+        "overall": overall,
+        "classes": classes,
+    }
+
+
+def evaluate(gt: CocoGroundTruth, results: CocoResults) -> Evaluation:
+    from .. import __version__
+
+    dets = _Detections(gt, results)
+    matched, ignored = _match(gt, dets)
+    precision, recall, scores = _accumulate(gt, dets, matched, ignored)
+    return Evaluation(
+        protocol=NAME,
+        stats=_summarize(precision, recall),
+        primary=PRIMARY,
+        higher_is_better=HIGHER_IS_BETTER,
+        per_class=_per_class(gt, dets, precision),
+        curves=_curves(gt, precision, scores),
+        arrays={"precision": precision, "recall": recall, "scores": scores},
+        engine_version=__version__,
+    )
+
+
+def analysis_input(gt: CocoGroundTruth, results: CocoResults) -> AnalysisInput:
+    def xyxy(bbox: np.ndarray) -> np.ndarray:
+        return np.column_stack([bbox[:, 0], bbox[:, 1], bbox[:, 0] + bbox[:, 2], bbox[:, 1] + bbox[:, 3]])
+
+    known = np.isin(results.image_id, gt.image_ids) & np.isin(results.category_id, gt.category_ids)
+    return AnalysisInput(
+        image_ids=image_ids(gt),
+        category_names=gt.category_names,
+        ground_truth=BoxSet(
+            image=gt.ann_image,
+            category=gt.ann_category,
+            xyxy=xyxy(gt.bbox),
+            score=None,
+            ignore=gt.iscrowd.copy(),
+        ),
+        detections=BoxSet(
+            image=np.searchsorted(gt.image_ids, results.image_id[known]),
+            category=np.searchsorted(gt.category_ids, results.category_id[known]),
+            xyxy=xyxy(results.bbox[known]),
+            score=results.score[known],
+            ignore=np.zeros(int(known.sum()), dtype=bool),
+        ),
+    )

@@ -1,0 +1,201 @@
+"""Benchmarks, their hidden splits, tracks, submissions and scores."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+PROTOCOL_CHOICES = [
+    ("coco", "COCO (AP@[.5:.95])"),
+    ("voc07", "PASCAL VOC 2007 (11-point AP)"),
+    ("voc12", "PASCAL VOC 2012 (all-point AP)"),
+    ("kitti", "KITTI 2D (AP, 40 recall points)"),
+    ("kaist", "KAIST day/night (log-average miss rate)"),
+]
+
+
+class Benchmark(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(unique=True)
+    protocol = models.CharField(max_length=10, choices=PROTOCOL_CHOICES)
+    description = models.TextField(blank=True)
+    citation = models.TextField(blank=True)
+    is_demo = models.BooleanField(default=False, help_text="Generated data, labelled as demo on every page.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("benchmark", args=[self.slug])
+
+
+class Split(models.Model):
+    """One hidden ground-truth set. Its file lives under GROUND_TRUTH_ROOT, never in media."""
+
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="splits")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField()
+    domain = models.CharField(max_length=50, blank=True, help_text="e.g. day, dawn-dusk, night")
+    ground_truth_path = models.CharField(max_length=500, help_text="Relative to GROUND_TRUTH_ROOT.")
+    checksum = models.CharField(max_length=64, help_text="sha256 of the ground-truth file.")
+    image_count = models.PositiveIntegerField(default=0)
+    public_fraction = models.FloatField(default=0.5, help_text="Share of images scored on the public leaderboard.")
+    public_seed = models.CharField(max_length=100, help_text="Seed of the public/private rule (evaluator.subsets).")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["benchmark", "slug"], name="split_unique_slug")]
+
+    def __str__(self) -> str:
+        return f"{self.benchmark.name} / {self.name}"
+
+
+class Track(models.Model):
+    class Kind(models.TextChoices):
+        ACCURACY = "accuracy", "Accuracy"
+        TRANSFER = "transfer", "Transfer"
+
+    class Selection(models.TextChoices):
+        BEST = "best", "Best submission"
+        LATEST = "latest", "Latest submission"
+        SELECTED = "selected", "Submission chosen by the participant"
+
+    benchmark = models.ForeignKey(Benchmark, on_delete=models.CASCADE, related_name="tracks")
+    split = models.ForeignKey(Split, on_delete=models.PROTECT, related_name="tracks")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ACCURACY)
+    description = models.TextField(blank=True)
+    primary_metric = models.CharField(max_length=40, help_text="A stat name of the protocol, e.g. AP or MR_all.")
+    higher_is_better = models.BooleanField(default=True)
+    opens_at = models.DateTimeField(default=timezone.now)
+    closes_at = models.DateTimeField(null=True, blank=True)
+    daily_limit = models.PositiveIntegerField(default=5)
+    total_limit = models.PositiveIntegerField(default=100)
+    selection = models.CharField(max_length=10, choices=Selection.choices, default=Selection.BEST)
+    private_revealed = models.BooleanField(default=False, help_text="Show scores on the full (private) split.")
+
+    class Meta:
+        ordering = ["benchmark__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("track", args=[self.slug])
+
+    @property
+    def protocol(self) -> str:
+        return self.benchmark.protocol
+
+    def is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.opens_at <= now and (self.closes_at is None or now < self.closes_at)
+
+
+class Strategy(models.TextChoices):
+    AS_IS = "as-is", "Use as-is"
+    FINE_TUNING = "fine-tuning", "Fine-tuning"
+    FROZEN_FEATURES = "frozen-features", "Feature extraction, frozen layers"
+    SHARED_LATENT = "shared-latent", "Shared latent space"
+    PSEUDO_LABELS = "pseudo-labels", "Pseudo-label self-training"
+    LWF = "lwf", "Learning without forgetting"
+    IMAGE_TRANSLATION = "image-translation", "Image-to-image translation"
+    OTHER = "other", "Other"
+
+
+def submission_upload_to(instance: Submission, filename: str) -> str:
+    return f"submissions/{instance.track_id}/{instance.sha256[:16]}/{filename}"
+
+
+class Submission(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SCORED = "scored", "Scored"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="submissions")
+    method_name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    paper_url = models.URLField(blank=True)
+    code_url = models.URLField(blank=True)
+    strategy = models.CharField(max_length=20, choices=Strategy.choices, default=Strategy.AS_IS)
+    uses_target_labels = models.BooleanField(default=False)
+    parameters_millions = models.FloatField(null=True, blank=True, help_text="Self-reported.")
+    replay_samples = models.PositiveIntegerField(null=True, blank=True, help_text="Self-reported.")
+    adaptation_gpu_hours = models.FloatField(null=True, blank=True, help_text="Self-reported.")
+    ms_per_image = models.FloatField(null=True, blank=True, help_text="Self-reported inference time.")
+    is_baseline = models.BooleanField(default=False)
+    is_hidden = models.BooleanField(default=False, help_text="Hidden by the participant or a host.")
+    is_selected = models.BooleanField(default=False, help_text="Chosen by the participant (tracks that select).")
+
+    file = models.FileField(upload_to=submission_upload_to, max_length=300)
+    original_filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error_message = models.TextField(blank=True)
+    failed_by_user = models.BooleanField(default=False, help_text="The file was at fault (counts against quota).")
+    attempts = models.PositiveIntegerField(default=0)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["track", "user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.method_name} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("submission", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SCORED, self.Status.FAILED, self.Status.CANCELLED}
+
+
+class Score(models.Model):
+    """Every figure of one scoring of one submission on one split (public part or full)."""
+
+    class Subset(models.TextChoices):
+        PUBLIC = "public", "Public"
+        FULL = "full", "Full (private)"
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="scores")
+    split = models.ForeignKey(Split, on_delete=models.PROTECT, related_name="scores")
+    stage = models.PositiveSmallIntegerField(default=1)
+    subset = models.CharField(max_length=10, choices=Subset.choices)
+    protocol = models.CharField(max_length=10)
+    engine_version = models.CharField(max_length=20)
+    ground_truth_checksum = models.CharField(max_length=64)
+    primary_value = models.FloatField(null=True, db_index=True)
+    stats = models.JSONField(default=dict)
+    per_class = models.JSONField(default=list)
+    curves = models.JSONField(default=dict)
+    is_current = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["stage", "subset"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "split", "stage", "subset"],
+                condition=models.Q(is_current=True),
+                name="score_one_current_per_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} {self.subset} {self.primary_value}"

@@ -1,0 +1,255 @@
+"""Writes: every change of a submission's life goes through these functions."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+import evaluator
+
+from . import ground_truth
+from .models import Score, Submission, Track
+
+logger = logging.getLogger(__name__)
+
+STALE_QUEUED_AFTER = timedelta(minutes=30)
+
+
+class SubmissionRefused(Exception):
+    """The upload is refused; the message is shown to the participant as is."""
+
+
+@dataclass(frozen=True)
+class Quota:
+    used_today: int
+    remaining_today: int
+    remaining_total: int
+    resets_at: datetime
+
+
+def _counted(user: AbstractBaseUser, track: Track):
+    # Server failures are on us; failures caused by the file count, so probing is not free.
+    return Submission.objects.filter(user=user, track=track).exclude(
+        status=Submission.Status.FAILED, failed_by_user=False
+    )
+
+
+def submission_quota(*, user: AbstractBaseUser, track: Track, now: datetime | None = None) -> Quota:
+    now = now or timezone.now()
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    counted = _counted(user, track)
+    used_today = counted.filter(created_at__gte=day_start).count()
+    total = counted.count()
+    return Quota(
+        used_today=used_today,
+        remaining_today=max(track.daily_limit - used_today, 0),
+        remaining_total=max(track.total_limit - total, 0),
+        resets_at=day_start + timedelta(days=1),
+    )
+
+
+def _sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def submission_create(
+    *,
+    user: AbstractBaseUser,
+    track: Track,
+    upload: UploadedFile,
+    method_name: str,
+    description: str = "",
+    paper_url: str = "",
+    code_url: str = "",
+    strategy: str = "as-is",
+    uses_target_labels: bool = False,
+    parameters_millions: float | None = None,
+    replay_samples: int | None = None,
+    adaptation_gpu_hours: float | None = None,
+    ms_per_image: float | None = None,
+    is_baseline: bool = False,
+) -> Submission:
+    """Check the upload at once, store it and queue it for scoring."""
+    if not track.is_open() and not is_baseline:
+        raise SubmissionRefused("This track is not accepting submissions.")
+    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+    if upload.size > limit:
+        raise SubmissionRefused(f"The file is {upload.size / 1e6:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB.")
+    if upload.size == 0:
+        raise SubmissionRefused(f"{upload.name}: the file is empty.")
+    if not is_baseline:
+        quota = submission_quota(user=user, track=track)
+        if quota.remaining_total == 0:
+            raise SubmissionRefused(f"You have used all {track.total_limit} submissions of this track.")
+        if quota.remaining_today == 0:
+            raise SubmissionRefused(
+                f"You have used today's {track.daily_limit} submissions; the count resets at "
+                f"{quota.resets_at:%Y-%m-%d %H:%M} UTC."
+            )
+    sha256 = _sha256(upload)
+    duplicate = _counted(user, track).filter(sha256=sha256).exclude(status=Submission.Status.CANCELLED).first()
+    if duplicate:
+        raise SubmissionRefused(f"You already submitted this exact file as '{duplicate.method_name}'.")
+
+    submission = Submission(
+        user=user,
+        track=track,
+        method_name=method_name,
+        description=description,
+        paper_url=paper_url,
+        code_url=code_url,
+        strategy=strategy,
+        uses_target_labels=uses_target_labels,
+        parameters_millions=parameters_millions,
+        replay_samples=replay_samples,
+        adaptation_gpu_hours=adaptation_gpu_hours,
+        ms_per_image=ms_per_image,
+        is_baseline=is_baseline,
+        original_filename=upload.name[:255],
+        sha256=sha256,
+    )
+    submission.file.save(upload.name, upload, save=False)
+    try:
+        evaluator.load_results(submission.file.path, protocol=track.protocol, ground_truth=None)
+    except evaluator.InvalidInput as exc:
+        submission.file.delete(save=False)
+        raise SubmissionRefused(exc.message) from None
+    with transaction.atomic():
+        submission.save()
+        submission_enqueue(submission=submission)
+    return submission
+
+
+def submission_enqueue(*, submission: Submission) -> None:
+    """Queue the scoring task once the current transaction commits."""
+    from .tasks import score_submission
+
+    Submission.objects.filter(pk=submission.pk).update(enqueued_at=timezone.now())
+    transaction.on_commit(lambda: score_submission.delay(submission.pk))
+
+
+def submission_claim(*, submission_id: int, now: datetime | None = None) -> Submission | None:
+    """Take a queued submission for scoring; None when it is not (or no longer) queued."""
+    now = now or timezone.now()
+    claimed = Submission.objects.filter(pk=submission_id, status=Submission.Status.QUEUED).update(
+        status=Submission.Status.RUNNING,
+        started_at=now,
+        lease_expires_at=now + timedelta(seconds=settings.SCORING_LEASE_SECONDS),
+        attempts=F("attempts") + 1,
+    )
+    return (
+        Submission.objects.select_related("track__benchmark", "track__split").get(pk=submission_id) if claimed else None
+    )
+
+
+def submission_release(*, submission: Submission) -> None:
+    """Give a running submission back to the queue (an infrastructure error, to be retried)."""
+    Submission.objects.filter(pk=submission.pk, status=Submission.Status.RUNNING).update(
+        status=Submission.Status.QUEUED, lease_expires_at=None
+    )
+
+
+def submission_score(*, submission: Submission) -> None:
+    """Score the file on the full split and its public part; store every figure in one transaction.
+
+    Raises evaluator.InvalidInput when the file is at fault.
+    """
+    track = submission.track
+    split = track.split
+    protocol = track.protocol
+    gt = ground_truth.load(split)
+    results = evaluator.load_results(submission.file.path, protocol=protocol, ground_truth=gt)
+    evaluations = {
+        Score.Subset.FULL: evaluator.evaluate(gt, results, protocol=protocol),
+        Score.Subset.PUBLIC: evaluator.evaluate(
+            gt, results, protocol=protocol, images=ground_truth.public_image_ids(split, gt)
+        ),
+    }
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        if locked.status != Submission.Status.RUNNING:
+            return  # cancelled meanwhile, or taken over after the lease expired and already done
+        Score.objects.filter(submission=locked, is_current=True).delete()
+        for subset, evaluation in evaluations.items():
+            data = evaluation.to_dict()
+            Score.objects.create(
+                submission=locked,
+                split=split,
+                stage=1,
+                subset=subset,
+                protocol=protocol,
+                engine_version=evaluation.engine_version,
+                ground_truth_checksum=split.checksum,
+                primary_value=data["stats"].get(track.primary_metric),
+                stats=data["stats"],
+                per_class=data["per_class"],
+                curves=data["curves"],
+            )
+        locked.status = Submission.Status.SCORED
+        locked.finished_at = timezone.now()
+        locked.lease_expires_at = None
+        locked.error_message = ""
+        locked.save(update_fields=["status", "finished_at", "lease_expires_at", "error_message"])
+
+
+def submission_fail(*, submission: Submission, message: str, by_user: bool) -> None:
+    Submission.objects.filter(pk=submission.pk).exclude(status=Submission.Status.CANCELLED).update(
+        status=Submission.Status.FAILED,
+        error_message=message,
+        failed_by_user=by_user,
+        finished_at=timezone.now(),
+        lease_expires_at=None,
+    )
+
+
+def submission_cancel(*, submission: Submission) -> bool:
+    return bool(
+        Submission.objects.filter(
+            pk=submission.pk, status__in=[Submission.Status.QUEUED, Submission.Status.RUNNING]
+        ).update(status=Submission.Status.CANCELLED, finished_at=timezone.now(), lease_expires_at=None)
+    )
+
+
+def track_rescore(*, track: Track) -> int:
+    """Score every scored submission again; the old scores stay as history."""
+    with transaction.atomic():
+        submissions = list(track.submissions.filter(status=Submission.Status.SCORED))
+        Score.objects.filter(submission__in=submissions, is_current=True).update(is_current=False)
+        Submission.objects.filter(pk__in=[s.pk for s in submissions]).update(
+            status=Submission.Status.QUEUED, finished_at=None
+        )
+        for submission in submissions:
+            submission_enqueue(submission=submission)
+    return len(submissions)
+
+
+def stale_submissions_requeue(*, now: datetime | None = None) -> int:
+    """Re-queue submissions whose worker died (lease expired) or whose task was lost."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        expired = Submission.objects.select_for_update(skip_locked=True).filter(
+            status=Submission.Status.RUNNING, lease_expires_at__lt=now
+        )
+        lost = Submission.objects.select_for_update(skip_locked=True).filter(
+            Q(enqueued_at__lt=now - STALE_QUEUED_AFTER) | Q(enqueued_at__isnull=True), status=Submission.Status.QUEUED
+        )
+        stale = list(expired) + list(lost)
+        for submission in stale:
+            if submission.status == Submission.Status.RUNNING:
+                logger.warning("submission %s: lease expired, scoring it again", submission.pk)
+            Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.QUEUED, lease_expires_at=None)
+            submission_enqueue(submission=submission)
+    return len(stale)

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def metric(value: Any) -> str:
+    """A metric as shown in tables: four decimals, or an em dash when not available."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"{float(value):.4f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+@register.filter
+def stat(stats: dict[str, Any] | None, name: str) -> str:
+    return metric((stats or {}).get(name))

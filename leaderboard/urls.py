@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("benchmarks/", views.benchmark_list, name="benchmarks"),
+    path("benchmarks/<slug:slug>/", views.benchmark_detail, name="benchmark"),
+    path("tracks/<slug:slug>/", views.track_detail, name="track"),
+    path("tracks/<slug:slug>/leaderboard.<str:fmt>", views.track_download, name="track-download"),
+    path("submit/", views.submit, name="submit"),
+    path("submissions/<int:pk>/", views.submission_detail, name="submission"),
+    path("submissions/<int:pk>/status/", views.submission_status, name="submission-status"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

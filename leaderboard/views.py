@@ -1,0 +1,135 @@
+"""Pages: each view validates, calls one service or selector, and renders."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from . import selectors, services
+from .forms import SignupForm, SubmissionForm
+from .models import Benchmark, Submission, Track
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "leaderboard/home.html", {"summaries": selectors.home_tracks()})
+
+
+def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    benchmark = get_object_or_404(selectors.benchmarks(), slug=slug)
+    return render(request, "leaderboard/benchmark.html", {"benchmark": benchmark})
+
+
+def _leaderboard_context(request: HttpRequest, track: Track) -> dict:
+    sort = request.GET.get("sort")
+    stats = selectors.stat_names(track)
+    rows = list(selectors.leaderboard_rows(track=track, sort=sort))
+    return {"track": track, "rows": rows, "stats": stats, "sort": sort if sort in stats else None}
+
+
+def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    track = get_object_or_404(Track.objects.select_related("benchmark", "split"), slug=slug)
+    context = _leaderboard_context(request, track)
+    context["subset"] = selectors.visible_subset(track)
+    return render(request, "leaderboard/track.html", context)
+
+
+def track_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    if fmt not in ("csv", "json"):
+        raise Http404("Leaderboards download as .csv or .json.")
+    track = get_object_or_404(Track.objects.select_related("benchmark"), slug=slug)
+    context = _leaderboard_context(request, track)
+    records = [
+        {
+            "rank": rank,
+            "method": row.submission.method_name,
+            "participant": row.submission.user.username,
+            "strategy": row.submission.strategy,
+            "baseline": row.submission.is_baseline,
+            "submitted": row.submission.created_at.isoformat(),
+            **{name: row.stats.get(name) for name in context["stats"]},
+        }
+        for rank, row in enumerate(context["rows"], start=1)
+    ]
+    if fmt == "json":
+        return JsonResponse({"track": track.slug, "subset": selectors.visible_subset(track), "rows": records})
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{track.slug}-leaderboard.csv"'
+    writer = csv.DictWriter(response, fieldnames=list(records[0]) if records else ["rank", "method"])
+    writer.writeheader()
+    writer.writerows(records)
+    return response
+
+
+def _visible_submission(request: HttpRequest, pk: int) -> Submission:
+    submission = get_object_or_404(Submission.objects.select_related("track__benchmark", "user"), pk=pk)
+    if not selectors.can_view_submission(request.user, submission):
+        raise Http404("No such submission.")
+    return submission
+
+
+def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = _visible_submission(request, pk)
+    context = {
+        "submission": submission,
+        "scores": selectors.visible_scores(request.user, submission),
+        "history": selectors.score_history(submission) if request.user.is_staff else [],
+        "stats": selectors.stat_names(submission.track),
+        "is_owner": request.user.is_authenticated and request.user.pk == submission.user_id,
+    }
+    return render(request, "leaderboard/submission.html", context)
+
+
+@require_GET
+def submission_status(request: HttpRequest, pk: int) -> JsonResponse:
+    submission = _visible_submission(request, pk)
+    return JsonResponse(
+        {
+            "id": submission.pk,
+            "status": submission.status,
+            "finished": submission.is_finished,
+            "error": submission.error_message if submission.status == Submission.Status.FAILED else "",
+        }
+    )
+
+
+@login_required
+def submit(request: HttpRequest) -> HttpResponse:
+    form = SubmissionForm(request.POST or None, request.FILES or None, initial={"track": request.GET.get("track")})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        track, upload = data.pop("track"), data.pop("file")
+        try:
+            submission = services.submission_create(user=request.user, track=track, upload=upload, **data)
+        except services.SubmissionRefused as exc:
+            form.add_error("file", str(exc))
+        else:
+            messages.success(request, "Your file was accepted and is queued for scoring.")
+            return redirect(submission)
+    track = form["track"].initial or (form.fields["track"].queryset.first())
+    track = track if isinstance(track, Track) else Track.objects.filter(pk=track).first()
+    quota = services.submission_quota(user=request.user, track=track) if track else None
+    return render(request, "leaderboard/submit.html", {"form": form, "quota": quota, "quota_track": track})
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)
+        return redirect("home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    return render(request, "leaderboard/profile.html", {"submissions": selectors.user_submissions(request.user)})
+
+
+def benchmark_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "leaderboard/benchmarks.html", {"benchmarks": Benchmark.objects.all()})

@@ -1,0 +1,19 @@
+"""Shared test helpers: where the real data of ../shared/data lives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", PROJECT_ROOT.parent / "shared" / "data"))
+
+
+def shared_file(relative: str) -> Path:
+    """Path of a file under ../shared/data; skips the test when it is absent."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"real test data {relative} not found under {SHARED_DATA} (set SHARED_DATA_DIR)")
+    return path

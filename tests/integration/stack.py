@@ -1,0 +1,179 @@
+"""A real site stack for integration and browser tests.
+
+Starts, in subprocesses and with their own environment, what a deployment runs:
+``manage.py migrate``, a gunicorn web server on a free loopback port and a Celery
+worker. Two flavours: the embedded default (SQLite file + kombu filesystem broker)
+and, when ``DATABASE_URL`` / ``CELERY_BROKER_URL`` are set, a fresh PostgreSQL
+database on that server and the Redis broker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from tests.conftest import PROJECT_ROOT
+
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], bool], *, timeout: float, interval: float = 0.25, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Stack:
+    """One isolated deployment: its own database, broker queue, media and ground truth."""
+
+    def __init__(self, *, flavour: str) -> None:
+        self.flavour = flavour
+        self.root = Path(tempfile.mkdtemp(prefix=f"lb-{flavour}-"))
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._pg_admin_url: str | None = None
+        self._db_name: str | None = None
+        self.env = self._environment()
+        self.web: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+
+    # -- environment -------------------------------------------------------
+    def _environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CELERY_", "DJANGO_"))}
+        env.update(
+            SECRET_KEY="integration-test-secret-key-not-for-production",
+            DEBUG="false",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            CSRF_TRUSTED_ORIGINS=self.base_url,
+            MEDIA_ROOT=str(self.root / "media"),
+            GROUND_TRUTH_ROOT=str(self.root / "ground_truth"),
+            VAR_DIR=str(self.root),
+            PYTHONUNBUFFERED="1",
+        )
+        if self.flavour == "services":
+            self._pg_admin_url = os.environ["DATABASE_URL"]
+            self._db_name = f"lb_it_{uuid.uuid4().hex[:10]}"
+            env["DATABASE_URL"] = _with_database(self._pg_admin_url, self._db_name)
+            env["CELERY_BROKER_URL"] = os.environ["CELERY_BROKER_URL"]
+            # A queue of our own, so that parallel stacks never take each other's tasks.
+            env["CELERY_TASK_DEFAULT_QUEUE"] = f"scoring-{uuid.uuid4().hex[:8]}"
+        else:
+            env["DATABASE_URL"] = f"sqlite:///{self.root / 'db.sqlite3'}"
+            env["CELERY_BROKER_URL"] = "filesystem://"
+            env["CELERY_BROKER_FOLDER"] = str(self.root / "broker")
+        return env
+
+    # -- lifecycle ---------------------------------------------------------
+    def start(self) -> Stack:
+        if self._db_name:
+            _run_sql(self._pg_admin_url, f'CREATE DATABASE "{self._db_name}"')
+        self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput")
+        self.start_web()
+        self.start_worker()
+        return self
+
+    def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [PYTHON, "manage.py", *args],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen[bytes]:
+        log = open(self.root / log_name, "ab")  # noqa: SIM115 - closed with the process
+        return subprocess.Popen(
+            args, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start_web(self) -> None:
+        self.web = self._spawn(
+            [PYTHON, "-m", "gunicorn", "leaderboard.wsgi", "--bind", f"127.0.0.1:{self.port}", "--workers", "2"],
+            "web.log",
+        )
+        wait_for(self._web_up, timeout=60, what=f"the web server on port {self.port}\n{self.log('web.log')}")
+
+    def _web_up(self) -> bool:
+        try:
+            return requests.get(self.base_url + "/", timeout=2).status_code < 500
+        except requests.RequestException:
+            return False
+
+    def start_worker(self) -> None:
+        queue = self.env.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+        self.worker = self._spawn(
+            [
+                PYTHON, "-m", "celery", "-A", "leaderboard", "worker",
+                "--loglevel", "INFO", "--concurrency", "1", "--queues", queue,
+                "--hostname", f"it-{uuid.uuid4().hex[:6]}@%h",
+            ],
+            "worker.log",
+        )  # fmt: skip
+        wait_for(lambda: "ready." in self.log("worker.log"), timeout=60, what="the Celery worker to be ready")
+
+    def kill_worker(self) -> None:
+        """SIGKILL the worker and its children: no chance to clean up or requeue."""
+        if self.worker and self.worker.poll() is None:
+            os.killpg(self.worker.pid, signal.SIGKILL)
+            self.worker.wait(timeout=30)
+
+    def log(self, name: str) -> str:
+        path = self.root / name
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        for proc in (self.worker, self.web):
+            if proc and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+        if self._db_name:
+            _run_sql(self._pg_admin_url, f'DROP DATABASE IF EXISTS "{self._db_name}" WITH (FORCE)')
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def _run_sql(url: str | None, sql: str) -> None:
+    import psycopg
+
+    assert url is not None
+    parts = urlsplit(url)
+    conninfo = urlunsplit(parts._replace(scheme="postgresql"))
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql)
