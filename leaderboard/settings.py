@@ -127,12 +127,13 @@ X_FRAME_OPTIONS = "DENY"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_folder = Path(env.str("CELERY_BROKER_FOLDER", default=str(VAR_DIR / "broker")))
-    for _sub in ("out", "processed"):
+    for _sub in ("out", "processed", "control"):
         (_broker_folder / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_folder / "out"),
         "data_folder_out": str(_broker_folder / "out"),
         "processed_folder": str(_broker_folder / "processed"),
+        "control_folder": str(_broker_folder / "control"),
         "store_processed": False,
     }
 else:
@@ -148,7 +149,10 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_KB", default=8 *
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stale-submissions": {"task": "leaderboard.tasks.requeue_stale_submissions", "schedule": 60.0},
+    "requeue-stale-submissions": {
+        "task": "leaderboard.tasks.requeue_stale_submissions",
+        "schedule": env.float("STALE_SWEEP_SECONDS", default=60.0),
+    },
 }
 # A running submission whose worker has not finished within this lease is scored again.
 SCORING_LEASE_SECONDS = env.int("SCORING_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)

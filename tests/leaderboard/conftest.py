@@ -1,0 +1,51 @@
+"""A small generated COCO-style benchmark, loaded through the demo command, for site tests."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+
+from leaderboard import demo
+from leaderboard.models import Track
+
+DEMO_IMAGES = 40
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.GROUND_TRUTH_ROOT = tmp_path / "ground_truth"
+
+
+@pytest.fixture
+def track(db) -> Track:
+    call_command("load_demo", "--no-submissions", "--images", str(DEMO_IMAGES), stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return Track.objects.get(slug="demo-coco-detection")
+
+
+@pytest.fixture
+def gt_data() -> dict:
+    return demo.generate_ground_truth(images=DEMO_IMAGES)
+
+
+@pytest.fixture
+def user(db) -> User:
+    return User.objects.create_user("alice", password="a-long-password-1")
+
+
+@pytest.fixture
+def other_user(db) -> User:
+    return User.objects.create_user("bob", password="a-long-password-2")
+
+
+def results_upload(gt_data: dict, *, profile: int = 1, seed: int = 1, name: str = "results.json") -> SimpleUploadedFile:
+    results = demo.simulate_detections(gt_data, demo.PROFILES[profile], seed=seed)
+    return SimpleUploadedFile(name, demo.to_json_bytes(results), content_type="application/json")
+
+
+def raw_upload(records: object, name: str = "results.json") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, json.dumps(records).encode(), content_type="application/json")

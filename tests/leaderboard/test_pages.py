@@ -1,0 +1,160 @@
+"""Pages as participants and strangers see them, through Django's test client."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from leaderboard import services, tasks
+from leaderboard.models import Submission
+from tests.leaderboard.conftest import raw_upload, results_upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scored_submission(user, track, gt_data) -> Submission:
+    submission = services.submission_create(
+        user=user, track=track, upload=results_upload(gt_data), method_name="Cascade R-CNN"
+    )
+    tasks.score_submission(submission.pk)
+    submission.refresh_from_db()
+    return submission
+
+
+def test_public_pages_render(client, track, scored_submission):
+    for url in (
+        reverse("home"),
+        reverse("benchmarks"),
+        reverse("benchmark", args=[track.benchmark.slug]),
+        reverse("track", args=[track.slug]),
+        reverse("submission", args=[scored_submission.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    track_page = client.get(reverse("track", args=[track.slug])).content.decode()
+    assert "Cascade R-CNN" in track_page
+    assert "demo" in track_page.lower()
+
+
+def test_leaderboard_downloads(client, track, scored_submission):
+    data = client.get(reverse("track-download", args=[track.slug, "json"])).json()
+    assert data["subset"] == "public"
+    assert data["rows"][0]["method"] == "Cascade R-CNN"
+    assert data["rows"][0]["AP"] == scored_submission.scores.get(subset="public").primary_value
+    csv_text = client.get(reverse("track-download", args=[track.slug, "csv"])).content.decode()
+    assert csv_text.splitlines()[0].startswith("rank,method,participant")
+    assert client.get(reverse("track-download", args=[track.slug, "xml"])).status_code == 404
+
+
+def test_submit_requires_login(client, track):
+    response = client.get(reverse("submit"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_upload_in_the_browser_queues_and_status_reports(client, user, track, gt_data):
+    client.force_login(user)
+    response = client.post(
+        reverse("submit"),
+        {"track": track.pk, "method_name": "YOLO", "strategy": "as-is", "file": results_upload(gt_data)},
+    )
+    submission = Submission.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == submission.get_absolute_url()
+    status = client.get(reverse("submission-status", args=[submission.pk])).json()
+    assert status == {"id": submission.pk, "status": "queued", "finished": False, "error": ""}
+
+    tasks.score_submission(submission.pk)
+    status = client.get(reverse("submission-status", args=[submission.pk])).json()
+    assert status["status"] == "scored"
+    assert status["finished"]
+
+
+def test_bad_upload_shows_the_engine_message(client, user, track):
+    client.force_login(user)
+    records = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, -3, 4], "score": 0.5}]
+    response = client.post(
+        reverse("submit"),
+        {"track": track.pk, "method_name": "Broken", "strategy": "as-is", "file": raw_upload(records, "mine.json")},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "mine.json" in page
+    assert "record 0" in page
+    assert not Submission.objects.exists()
+
+
+def test_failed_submission_shows_the_reason_to_its_owner(client, user, track):
+    records = [{"image_id": 424242, "category_id": 1, "bbox": [0, 0, 3, 4], "score": 0.5}]
+    submission = services.submission_create(user=user, track=track, upload=raw_upload(records), method_name="x")
+    tasks.score_submission(submission.pk)
+    client.force_login(user)
+    page = client.get(reverse("submission", args=[submission.pk])).content.decode()
+    assert "424242" in page
+    assert client.get(reverse("submission-status", args=[submission.pk])).json()["status"] == "failed"
+
+
+def test_strangers_cannot_see_unfinished_or_hidden_submissions(client, other_user, user, track, gt_data):
+    queued = services.submission_create(user=user, track=track, upload=results_upload(gt_data), method_name="x")
+    client.force_login(other_user)
+    assert client.get(reverse("submission", args=[queued.pk])).status_code == 404
+    assert client.get(reverse("submission-status", args=[queued.pk])).status_code == 404
+    tasks.score_submission(queued.pk)
+    assert client.get(reverse("submission", args=[queued.pk])).status_code == 200
+    Submission.objects.filter(pk=queued.pk).update(is_hidden=True)
+    assert client.get(reverse("submission", args=[queued.pk])).status_code == 404
+
+
+def test_strangers_see_only_public_scores_until_revealed(client, other_user, track, scored_submission):
+    client.force_login(other_user)
+    page = client.get(reverse("submission", args=[scored_submission.pk])).content.decode()
+    full = scored_submission.scores.get(subset="full")
+    public = scored_submission.scores.get(subset="public")
+    assert f"{public.primary_value:.4f}" in page
+    assert "full split" not in page.lower()
+    track.private_revealed = True
+    track.save()
+    page = client.get(reverse("submission", args=[scored_submission.pk])).content.decode()
+    assert f"{full.primary_value:.4f}" in page
+
+
+def test_ground_truth_and_uploads_are_never_served(client, track, scored_submission, settings):
+    gt_relative = track.split.ground_truth_path
+    upload_relative = scored_submission.file.name
+    for url in (
+        f"/media/{upload_relative}",
+        f"/{settings.MEDIA_URL}{upload_relative}",
+        f"/ground_truth/{gt_relative}",
+        f"/static/{gt_relative}",
+        f"/static/../ground_truth/{gt_relative}",
+    ):
+        assert client.get(url).status_code == 404, url
+    for url in (
+        reverse("track-download", args=[track.slug, "json"]),
+        reverse("submission", args=[scored_submission.pk]),
+    ):
+        body = client.get(url).content.decode()
+        assert str(settings.GROUND_TRUTH_ROOT) not in body
+        assert '"annotations"' not in body
+
+
+def test_signup_logs_in_and_profile_lists_submissions(client, track, gt_data):
+    response = client.post(
+        reverse("signup"),
+        {"username": "carol", "email": "", "password1": "a-long-password-3", "password2": "a-long-password-3"},
+    )
+    assert response.status_code == 302
+    profile = client.get(reverse("profile"))
+    assert profile.status_code == 200
+    assert "carol" in profile.content.decode()
+
+
+def test_status_is_json(client, user, track, gt_data):
+    submission = services.submission_create(user=user, track=track, upload=results_upload(gt_data), method_name="x")
+    client.force_login(user)
+    response = client.get(reverse("submission-status", args=[submission.pk]))
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content)["id"] == submission.pk
