@@ -70,18 +70,21 @@ class Stack:
             GROUND_TRUTH_ROOT=str(self.root / "ground_truth"),
             VAR_DIR=str(self.root),
             PYTHONUNBUFFERED="1",
+            # A crashed worker's submission is taken up again within seconds, not minutes.
+            SCORING_LEASE_SECONDS="6",
+            STALE_SWEEP_SECONDS="1",
         )
         if self.flavour == "services":
             self._pg_admin_url = os.environ["DATABASE_URL"]
             self._db_name = f"lb_it_{uuid.uuid4().hex[:10]}"
             env["DATABASE_URL"] = _with_database(self._pg_admin_url, self._db_name)
             env["CELERY_BROKER_URL"] = os.environ["CELERY_BROKER_URL"]
-            # A queue of our own, so that parallel stacks never take each other's tasks.
-            env["CELERY_TASK_DEFAULT_QUEUE"] = f"scoring-{uuid.uuid4().hex[:8]}"
         else:
             env["DATABASE_URL"] = f"sqlite:///{self.root / 'db.sqlite3'}"
             env["CELERY_BROKER_URL"] = "filesystem://"
             env["CELERY_BROKER_FOLDER"] = str(self.root / "broker")
+        # A queue of our own, so that parallel stacks never take each other's tasks.
+        env["CELERY_TASK_DEFAULT_QUEUE"] = f"scoring-{uuid.uuid4().hex[:8]}"
         return env
 
     # -- lifecycle ---------------------------------------------------------
@@ -126,17 +129,23 @@ class Stack:
         except requests.RequestException:
             return False
 
-    def start_worker(self) -> None:
-        queue = self.env.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
-        self.worker = self._spawn(
-            [
-                PYTHON, "-m", "celery", "-A", "leaderboard", "worker",
-                "--loglevel", "INFO", "--concurrency", "1", "--queues", queue,
-                "--hostname", f"it-{uuid.uuid4().hex[:6]}@%h",
-            ],
-            "worker.log",
-        )  # fmt: skip
-        wait_for(lambda: "ready." in self.log("worker.log"), timeout=60, what="the Celery worker to be ready")
+    def start_worker(self, *, beat: bool = False) -> None:
+        """Start a worker; with ``beat`` it also runs the periodic stale-submission sweep."""
+        queue = self.env["CELERY_TASK_DEFAULT_QUEUE"]
+        args = [
+            PYTHON, "-m", "celery", "-A", "leaderboard", "worker",
+            "--loglevel", "INFO", "--concurrency", "1", "--queues", queue,
+            "--hostname", f"it-{uuid.uuid4().hex[:6]}@%h",
+        ]  # fmt: skip
+        if beat:
+            args += ["--beat", "--schedule", str(self.root / f"beat-{uuid.uuid4().hex[:6]}")]
+        readies = self.log("worker.log").count("ready.")
+        self.worker = self._spawn(args, "worker.log")
+        wait_for(
+            lambda: self.log("worker.log").count("ready.") > readies,
+            timeout=60,
+            what=f"the Celery worker to be ready\n{self.log('worker.log')[-3000:]}",
+        )
 
     def kill_worker(self) -> None:
         """SIGKILL the worker and its children: no chance to clean up or requeue."""

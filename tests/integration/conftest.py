@@ -1,0 +1,37 @@
+"""Fixtures that start a real deployment: web server, database, broker and Celery worker."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.stack import Stack
+
+FLAVOURS = ("embedded", "services")
+
+
+def _skip_reason(flavour: str) -> str | None:
+    if flavour == "services" and not (
+        os.environ.get("DATABASE_URL", "").startswith("postgres")
+        and os.environ.get("CELERY_BROKER_URL", "").startswith("redis")
+    ):
+        return "set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis) to test on the services (.ci/run does)"
+    return None
+
+
+@pytest.fixture(params=FLAVOURS)
+def stack(request) -> Iterator[Stack]:
+    reason = _skip_reason(request.param)
+    if reason:
+        pytest.skip(reason)
+    deployment = Stack(flavour=request.param)
+    try:
+        deployment.start()
+        yield deployment
+    except BaseException:
+        print(deployment.log("web.log")[-4000:], deployment.log("worker.log")[-6000:], sep="\n")
+        raise
+    finally:
+        deployment.stop()

@@ -1,0 +1,130 @@
+"""Upload through the real web server, score in a real Celery worker, read the leaderboard.
+
+Runs on the embedded default (SQLite + file-system broker) and on PostgreSQL + Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import orjson
+import pytest
+
+import evaluator
+import evaluator.subsets
+from leaderboard import demo
+from tests.integration.site_client import Participant
+from tests.integration.stack import Stack, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+IMAGES = 60
+TRACK = "demo-coco-detection"
+
+
+def load_demo(stack: Stack) -> int:
+    stack.manage("load_demo", "--no-submissions", "--images", str(IMAGES))
+    page = Participant(stack, "host-probe").http.get(stack.url("/submit/"), timeout=30).text
+    match = re.search(r'<option value="(\d+)"[^>]*>[^<]*Demo COCO-style detection', page)
+    assert match, page
+    return int(match.group(1))
+
+
+def test_upload_is_scored_by_the_worker_and_ranked_exactly(stack):
+    track_id = load_demo(stack)
+    gt_data = demo.generate_ground_truth(images=IMAGES)
+    alice, bob = Participant(stack, "alice"), Participant(stack, "bob")
+
+    strong = demo.to_json_bytes(demo.simulate_detections(gt_data, demo.PROFILES[3], seed=1))
+    weak = demo.to_json_bytes(demo.simulate_detections(gt_data, demo.PROFILES[0], seed=2))
+    alice_id = alice.submission_id(
+        alice.submit(track_id=track_id, method="Strong", filename="strong.json", content=strong)
+    )
+    bob_id = bob.submission_id(bob.submit(track_id=track_id, method="Weak", filename="weak.json", content=weak))
+    assert alice.wait_finished(alice_id)["status"] == "scored"
+    assert bob.wait_finished(bob_id)["status"] == "scored"
+
+    board = alice.http.get(stack.url(f"/tracks/{TRACK}/leaderboard.json"), timeout=30).json()
+    assert [row["method"] for row in board["rows"]] == ["Strong", "Weak"]
+
+    # The public leaderboard holds exactly what the engine gives on the split's public images.
+    gt_path = stack.root / "ground_truth" / "demo-coco" / "val.json"
+    gt = evaluator.load_ground_truth(gt_path, protocol="coco")
+    public = evaluator.subsets.public_image_ids(
+        evaluator.image_ids(gt, protocol="coco"), seed="demo-coco-val", fraction=0.5
+    )
+    for row, content in zip(board["rows"], (strong, weak), strict=True):
+        path = stack.root / f"{row['method']}.json"
+        path.write_bytes(content)
+        expected = evaluator.evaluate(
+            gt, evaluator.load_results(path, protocol="coco", ground_truth=gt), protocol="coco", images=public
+        )
+        assert row["AP"] == expected.stats["AP"]
+        assert row["AP50"] == expected.stats["AP50"]
+
+
+def test_bad_files_are_refused_or_failed_with_the_reason(stack):
+    track_id = load_demo(stack)
+    carol = Participant(stack, "carol")
+
+    refused = carol.submit(
+        track_id=track_id, method="Broken", filename="broken.json", content=b'[{"image_id": 1, "bbox": ['
+    )
+    assert "/submit/" in refused.url
+    assert "broken.json" in refused.text
+
+    unknown_image = json.dumps([{"image_id": 987654, "category_id": 1, "bbox": [1, 1, 5, 5], "score": 0.3}]).encode()
+    submission_id = carol.submission_id(
+        carol.submit(track_id=track_id, method="Off split", filename="off.json", content=unknown_image)
+    )
+    status = carol.wait_finished(submission_id)
+    assert status["status"] == "failed"
+    assert "987654" in status["error"]
+    assert "record 0" in status["error"]
+
+
+def heavy_results(gt_data: dict, detections: int) -> bytes:
+    """Enough detections that scoring takes seconds, so the worker can be killed mid-way."""
+    rng = np.random.default_rng(0)
+    ids = np.array([image["id"] for image in gt_data["images"]])
+    xy = rng.uniform(0, 400, (detections, 2)).round(1)
+    wh = rng.uniform(5, 200, (detections, 2)).round(1)
+    records = [
+        {"image_id": int(i), "category_id": int(c), "bbox": [*map(float, a), *map(float, b)], "score": float(s)}
+        for i, c, a, b, s in zip(
+            rng.choice(ids, detections),
+            rng.integers(1, 7, detections),
+            xy,
+            wh,
+            rng.random(detections).round(5),
+            strict=True,
+        )
+    ]
+    return orjson.dumps(records)
+
+
+def test_worker_killed_mid_scoring_leaves_nothing_stuck(stack):
+    track_id = load_demo(stack)
+    gt_data = demo.generate_ground_truth(images=IMAGES)
+    dave = Participant(stack, "dave")
+    stack.kill_worker()  # so that the upload waits in the queue until we watch
+
+    submission_id = dave.submission_id(
+        dave.submit(track_id=track_id, method="Heavy", filename="heavy.json", content=heavy_results(gt_data, 600_000))
+    )
+    assert dave.status(submission_id)["status"] == "queued"
+    stack.start_worker()
+    wait_for(
+        lambda: dave.status(submission_id)["status"] != "queued", timeout=60, interval=0.02, what="scoring to start"
+    )
+    assert dave.status(submission_id)["status"] == "running", "scoring finished before the worker could be killed"
+    stack.kill_worker()
+    assert dave.status(submission_id)["status"] == "running"
+
+    stack.start_worker(beat=True)  # a new worker, with the periodic sweep, takes it up once the lease expires
+    status = dave.wait_finished(submission_id, timeout=180)
+    assert status["status"] == "scored", status
+    page = dave.http.get(stack.url(f"/submissions/{submission_id}/"), timeout=30).text
+    assert "Heavy" in page
