@@ -1,0 +1,112 @@
+"""A participant in a real browser (Debian's chromium driven by Playwright) against a real stack."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from leaderboard import demo
+from tests.integration.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+IMAGES = 40
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    deployment = Stack(flavour="embedded")
+    try:
+        deployment.start()
+        deployment.manage("load_demo", "--no-submissions", "--images", str(IMAGES))
+        yield deployment
+    except BaseException:
+        print(deployment.log("web.log")[-4000:], deployment.log("worker.log")[-6000:], sep="\n")
+        raise
+    finally:
+        deployment.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests: no chromium at {CHROMIUM}")
+        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, stack):
+    context = browser.new_context(base_url=stack.base_url)
+    context.set_default_timeout(30_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def sign_up(page, username: str) -> None:
+    page.goto("/accounts/signup/")
+    page.fill("#id_username", username)
+    page.fill("#id_password1", "Pw-0f-browser-test")
+    page.fill("#id_password2", "Pw-0f-browser-test")
+    page.click("#signup-form button[type=submit]")
+    page.wait_for_url("**/")
+
+
+def upload(page, tmp_path: Path, *, method: str, filename: str, content: bytes) -> None:
+    path = tmp_path / filename
+    path.write_bytes(content)
+    page.goto("/submit/")
+    page.select_option("#id_track", label="Demo COCO-style detection")
+    page.fill("#id_method_name", method)
+    page.select_option("#id_strategy", "fine-tuning")
+    page.set_input_files("#id_file", str(path))
+    page.click("#submit-button")
+
+
+def test_participant_uploads_and_sees_the_score_arrive(page, tmp_path):
+    sign_up(page, "erin")
+    gt_data = demo.generate_ground_truth(images=IMAGES)
+    results = demo.to_json_bytes(demo.simulate_detections(gt_data, demo.PROFILES[2], seed=9))
+    upload(page, tmp_path, method="Browser R-CNN", filename="dets.json", content=results)
+
+    page.wait_for_url("**/submissions/*/")
+    # The page updates itself: no reload from the test.
+    page.wait_for_selector("#status.scored", timeout=120_000)
+    assert page.locator("table.stats").first.is_visible()
+    assert "Per-class results" in page.content()
+
+    page.click("text=Demo COCO-style detection")
+    leaderboard = page.locator("#leaderboard")
+    assert "Browser R-CNN" in leaderboard.inner_text()
+
+
+def test_bad_file_is_rejected_with_the_reason(page, tmp_path):
+    sign_up(page, "frank")
+    upload(page, tmp_path, method="Broken", filename="truncated.json", content=b'[{"image_id": 1, "category_id": ')
+    message = page.locator("#error-file").inner_text()
+    assert "truncated.json" in message
+    assert page.url.endswith("/submit/")
+
+
+def test_failure_at_scoring_is_shown_without_reload(page, tmp_path):
+    sign_up(page, "grace")
+    records = [{"image_id": 31337, "category_id": 2, "bbox": [3, 3, 20, 20], "score": 0.7}]
+    upload(page, tmp_path, method="Off split", filename="off.json", content=json.dumps(records).encode())
+    page.wait_for_url("**/submissions/*/")
+    page.wait_for_selector("#status.failed", timeout=120_000)
+    assert "31337" in page.locator("#error-message").inner_text()
