@@ -91,12 +91,17 @@ def can_view_submission(user: AbstractBaseUser | AnonymousUser, submission: Subm
 
 
 def visible_scores(user: AbstractBaseUser | AnonymousUser, submission: Submission) -> list[Score]:
-    """Owner and staff see every current score; others the public one until the host reveals."""
-    scores = list(submission.scores.filter(is_current=True, stage=1))
-    owner = user.is_authenticated and (user.pk == submission.user_id or user.is_staff)
-    if owner or submission.track.private_revealed:
-        return scores
-    return [s for s in scores if s.subset == Score.Subset.PUBLIC]
+    """The public score until the host reveals the private one; hosts see both.
+
+    Owners too see only the public score before the reveal: a private figure per
+    upload would let them tune on the hidden half of the split.
+    """
+    revealed = submission.track.private_revealed
+    scores = submission.scores.filter(is_current=True, stage=1)
+    if not (revealed or (user.is_authenticated and user.is_staff)):
+        scores = scores.filter(subset=Score.Subset.PUBLIC)
+    first = Score.Subset.FULL if revealed else Score.Subset.PUBLIC
+    return sorted(scores, key=lambda score: score.subset != first)
 
 
 def score_history(submission: Submission) -> QuerySet[Score]:

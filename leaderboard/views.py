@@ -75,9 +75,13 @@ def _visible_submission(request: HttpRequest, pk: int) -> Submission:
 
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission = _visible_submission(request, pk)
+    scores = selectors.visible_scores(request.user, submission)
+    plotted = scores[0] if scores else None
     context = {
         "submission": submission,
-        "scores": selectors.visible_scores(request.user, submission),
+        "scores": scores,
+        "curves": plotted.curves if plotted else None,
+        "curves_subset": plotted.get_subset_display().lower() if plotted else "",
         "history": selectors.score_history(submission) if request.user.is_staff else [],
         "stats": selectors.stat_names(submission.track),
         "is_owner": request.user.is_authenticated and request.user.pk == submission.user_id,

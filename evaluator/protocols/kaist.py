@@ -285,7 +285,7 @@ def subset_masks(gt: KaistGroundTruth) -> dict[str, np.ndarray]:
 def evaluate(gt: KaistGroundTruth, results: KaistResults) -> Evaluation:
     """Score ``results`` on ``gt``: MR^-2 and AP50 for all, day and night images.
 
-    ``curves[subset]`` (subset in all/day/night) holds ``fppi`` and ``miss_rate``
+    ``curves["subsets"][subset]`` (subset in all/day/night) holds ``fppi`` and ``miss_rate``
     (the corners of the staircase, at most ``CURVE_POINTS`` spread evenly over log
     FPPI, all FPPI > 0 for log axes; a miss rate reaches 0 only when every pedestrian
     is found), ``reference_fppi`` and ``reference_miss_rate`` (the nine points of
@@ -319,7 +319,7 @@ def evaluate(gt: KaistGroundTruth, results: KaistResults) -> Evaluation:
         primary=PRIMARY,
         higher_is_better=HIGHER_IS_BETTER,
         per_class=(person,),
-        curves={name: _curve_for_plot(curve) for name, curve in curves.items()},
+        curves={"kind": "miss_rate", "subsets": {name: _curve_for_plot(curve) for name, curve in curves.items()}},
         arrays=arrays,
         engine_version=__version__,
     )

@@ -252,7 +252,7 @@ def test_hand_computed_log_average_miss_rate(tmp_path):
     np.testing.assert_allclose(evaluation.arrays["reference_miss_rate_all"], expected_mr, rtol=0, atol=1e-15)
     expected = math.exp((3 * math.log(0.6) + math.log(0.4) + 5 * math.log(0.2)) / 9)
     assert evaluation.stats["MR_all"] == pytest.approx(expected, rel=1e-14)
-    assert evaluation.curves["all"]["log_average_miss_rate"] == evaluation.stats["MR_all"]
+    assert evaluation.curves["subsets"]["all"]["log_average_miss_rate"] == evaluation.stats["MR_all"]
 
 
 def test_a_reference_point_before_the_first_false_positive_has_miss_rate_one(tmp_path):
@@ -274,8 +274,8 @@ def test_day_and_night_are_scored_on_their_own_images(tmp_path):
     boxes = [[person(*ON)], [MISSED], [person(*ON)], [], [MISSED], []]
     dets = [(0, *ON, 0.9), (2, *ON, 0.8), (3, 300, 300, 30, 60, 0.95)]
     evaluation, _ = score(tmp_path, boxes, dets, night_from=2)
-    assert evaluation.curves["day"]["num_images"] == 2
-    assert evaluation.curves["night"]["num_images"] == 4
+    assert evaluation.curves["subsets"]["day"]["num_images"] == 2
+    assert evaluation.curves["subsets"]["night"]["num_images"] == 4
     assert evaluation.stats["MR_day"] == pytest.approx(0.5, abs=1e-15)
     assert evaluation.arrays["fppi_day"].tolist() == [0.0]
     assert evaluation.arrays["fppi_night"].tolist() == [0.25, 0.25]

@@ -158,3 +158,17 @@ def test_status_is_json(client, user, track, gt_data):
     response = client.get(reverse("submission-status", args=[submission.pk]))
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content)["id"] == submission.pk
+
+
+def test_owner_sees_only_the_public_score_before_the_reveal(client, user, track, scored_submission):
+    client.force_login(user)
+    page = client.get(reverse("submission", args=[scored_submission.pk])).content.decode()
+    assert "Public test set" in page
+    assert "Full (private) test set" not in page
+
+
+def test_submission_page_carries_its_curves_and_plotly_from_our_static_files(client, scored_submission):
+    page = client.get(reverse("submission", args=[scored_submission.pk])).content.decode()
+    assert 'id="curves-data"' in page
+    assert "/static/vendor/plotly.min.js" in page
+    assert "cdn" not in page.lower()

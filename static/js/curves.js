@@ -1,0 +1,69 @@
+// Draws a submission's stored curves with plotly: precision-recall (COCO, VOC, KITTI)
+// and miss rate against false positives per image (KAIST).
+(function () {
+  const holder = document.getElementById("curves");
+  const source = document.getElementById("curves-data");
+  if (!holder || !source || typeof Plotly === "undefined") return;
+  const curves = JSON.parse(source.textContent);
+  const config = { responsive: true, displaylogo: false };
+  const pct = (v) => (v === null || v === undefined ? "n/a" : (100 * v).toFixed(2) + "%");
+
+  function prFigure(data, setting) {
+    const traces = [];
+    const recall = data.recall;
+    data.classes.forEach((cls) => {
+      const precision = cls.precision[setting];
+      if (!precision || precision.every((v) => v === null)) return;
+      traces.push({
+        x: recall, y: precision, name: cls.name, mode: "lines", visible: "legendonly",
+        customdata: setting === "0.50" && cls.score ? cls.score : recall.map(() => null),
+        hovertemplate: cls.name + "<br>recall %{x:.2f}<br>precision %{y:.3f}<br>score ≥ %{customdata}<extra></extra>",
+      });
+    });
+    traces.unshift({
+      x: recall, y: data.overall[setting], name: "mean over classes", mode: "lines",
+      line: { width: 3, color: "#1d4ed8" },
+      hovertemplate: "mean<br>recall %{x:.2f}<br>precision %{y:.3f}<extra></extra>",
+    });
+    return {
+      traces,
+      layout: {
+        title: { text: "Precision-recall at IoU " + setting + " (click a class in the legend to show it)", font: { size: 14 } },
+        xaxis: { title: { text: "Recall" }, range: [0, 1] },
+        yaxis: { title: { text: "Precision" }, range: [0, 1.02] },
+        margin: { t: 40, r: 10, b: 50, l: 55 }, legend: { font: { size: 11 } }, height: 460,
+      },
+    };
+  }
+
+  function missRateFigure(data) {
+    const colours = { all: "#1d4ed8", day: "#d97706", night: "#4c1d95" };
+    const traces = Object.entries(data.subsets).map(([name, curve]) => ({
+      x: curve.fppi, y: curve.miss_rate, mode: "lines", line: { shape: "hv", color: colours[name] },
+      name: name + " (MR⁻² " + pct(curve.log_average_miss_rate) + ")",
+      hovertemplate: name + "<br>FPPI %{x:.3g}<br>miss rate %{y:.3f}<extra></extra>",
+    }));
+    return {
+      traces,
+      layout: {
+        title: { text: "Miss rate against false positives per image", font: { size: 14 } },
+        xaxis: { title: { text: "False positives per image" }, type: "log", range: [-2.3, 0.3] },
+        yaxis: { title: { text: "Miss rate" }, type: "log", range: [-2, 0] },
+        margin: { t: 40, r: 10, b: 50, l: 55 }, height: 460,
+      },
+    };
+  }
+
+  function draw(setting) {
+    const figure = curves.kind === "miss_rate" ? missRateFigure(curves) : prFigure(curves, setting);
+    Plotly.react(holder, figure.traces, figure.layout, config);
+  }
+
+  const picker = document.getElementById("curve-setting");
+  if (picker && curves.kind === "pr") {
+    (curves.iou_thresholds || []).forEach((label) => picker.add(new Option("IoU " + label, label)));
+    picker.hidden = false;
+    picker.addEventListener("change", () => draw(picker.value));
+  }
+  draw(curves.kind === "pr" ? (curves.iou_thresholds || ["0.50"])[0] : null);
+})();
