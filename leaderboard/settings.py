@@ -115,6 +115,8 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"  # never routed: uploads are served to nobody
+# Real public benchmark files (KAIST day/night ...) that load_demo imports when present.
+SHARED_DATA_DIR = Path(env.str("SHARED_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data")))
 GROUND_TRUTH_ROOT = Path(env.str("GROUND_TRUTH_ROOT", default=str(VAR_DIR / "ground_truth")))
 
 MAX_UPLOAD_MB = env.int("MAX_UPLOAD_MB", default=200)
@@ -129,7 +131,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # Celery: everything under the CELERY_ namespace (leaderboard/celery.py).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_folder = Path(env.str("CELERY_BROKER_FOLDER", default=str(VAR_DIR / "broker")))
     for _sub in ("out", "processed", "control"):

@@ -1,0 +1,69 @@
+"""Turn ground-truth files people have into hidden splits under GROUND_TRUTH_ROOT."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+import evaluator
+
+from . import ground_truth
+from .models import Benchmark, Split
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    split: Split
+    images: int
+    checksum: str
+    changed: bool
+
+
+def split_import(
+    *,
+    source: Path,
+    benchmark: Benchmark,
+    slug: str,
+    name: str = "",
+    domain: str = "",
+    public_fraction: float = 0.5,
+    public_seed: str = "",
+) -> ImportReport:
+    """Validate ``source`` with the engine, copy it in and record its checksum (idempotent).
+
+    Raises evaluator.InvalidInput when the file is not valid ground truth of the
+    benchmark's protocol; nothing is written then.
+    """
+    source = Path(source)
+    gt = evaluator.load_ground_truth(source, protocol=benchmark.protocol)
+    images = len(evaluator.image_ids(gt, protocol=benchmark.protocol))
+    checksum = ground_truth.file_checksum(source)
+    relative = Path(benchmark.slug) / slug / source.name
+    target = Path(settings.GROUND_TRUTH_ROOT) / relative
+    existing = Split.objects.filter(benchmark=benchmark, slug=slug).first()
+    unchanged = existing is not None and existing.checksum == checksum and target.exists()
+    if not unchanged:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(source, target)
+    with transaction.atomic():
+        split, _ = Split.objects.update_or_create(
+            benchmark=benchmark,
+            slug=slug,
+            defaults={
+                "name": name or slug,
+                "domain": domain,
+                "ground_truth_path": relative.as_posix(),
+                "checksum": checksum,
+                "image_count": images,
+                "public_fraction": public_fraction,
+                "public_seed": public_seed or f"{benchmark.slug}-{slug}",
+            },
+        )
+    return ImportReport(split=split, images=images, checksum=checksum, changed=not unchanged)

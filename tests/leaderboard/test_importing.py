@@ -1,0 +1,83 @@
+"""Importing hidden splits, and the real KAIST benchmark loaded by the demo command."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from leaderboard import tasks
+from leaderboard.models import Benchmark, Score, Split, Submission, Track
+from tests.conftest import shared_file
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_import_is_validated_and_idempotent(tmp_path, settings):
+    source = shared_file("coco-val2014-100/instances_val2014_100.json")
+    first = run("import_split", str(source), "--benchmark", "coco-mini", "--protocol", "coco", "--split", "val")
+    assert first.startswith("imported: coco-mini/val, 100 images")
+    split = Split.objects.get(slug="val")
+    stored = settings.GROUND_TRUTH_ROOT / split.ground_truth_path
+    assert stored.read_bytes() == source.read_bytes()
+    assert not str(settings.GROUND_TRUTH_ROOT).startswith(str(settings.MEDIA_ROOT))
+
+    second = run("import_split", str(source), "--benchmark", "coco-mini", "--split", "val")
+    assert second.startswith("unchanged: coco-mini/val, 100 images")
+    assert Split.objects.count() == 1
+    assert Split.objects.get().checksum == split.checksum
+
+
+def test_invalid_ground_truth_is_not_imported(tmp_path):
+    broken = tmp_path / "instances.json"
+    broken.write_text(json.dumps({"images": [{"id": 1}], "annotations": [{"id": 1, "image_id": 2}], "categories": []}))
+    with pytest.raises(CommandError) as error:
+        run("import_split", str(broken), "--benchmark", "b", "--protocol", "coco", "--split", "val")
+    assert "instances.json" in str(error.value)
+    assert not Split.objects.exists()
+
+
+def test_protocol_must_match_the_benchmark(tmp_path):
+    source = shared_file("coco-val2014-100/instances_val2014_100.json")
+    run("import_split", str(source), "--benchmark", "b", "--protocol", "coco", "--split", "val")
+    with pytest.raises(CommandError, match="uses protocol coco"):
+        run("import_split", str(source), "--benchmark", "b", "--protocol", "kaist", "--split", "val")
+
+
+def test_demo_loads_real_kaist_with_mbnet_scored_exactly(settings):
+    shared_file("kaist-daynight/KAIST_annotation.json")
+    shared_file("kaist-daynight/detections/MBNet_result.txt")
+    run("load_demo", "--images", "30")
+    track = Track.objects.get(slug="kaist-reasonable")
+    assert not track.higher_is_better
+    assert track.primary_metric == "MR_all"
+    assert not Benchmark.objects.get(slug="kaist-daynight").is_demo
+
+    mbnet = Submission.objects.get(track=track, method_name="MBNet")
+    assert mbnet.is_baseline
+    tasks.score_submission(mbnet.pk)
+    full = Score.objects.get(submission=mbnet, subset=Score.Subset.FULL, is_current=True)
+    assert full.stats["MR_all"] == pytest.approx(0.08129524623975791, abs=1e-12)
+    assert full.stats["MR_day"] == pytest.approx(0.0828188744306325, abs=1e-12)
+    assert full.stats["MR_night"] == pytest.approx(0.0785771217854902, abs=1e-12)
+    assert full.curves["kind"] == "miss_rate"
+    assert set(full.curves["subsets"]) == {"all", "day", "night"}
+
+    again = run("load_demo", "--images", "30")
+    assert "queued" not in again
+    assert Submission.objects.filter(track=track).count() == 1
+
+
+def test_demo_says_how_to_import_kaist_when_the_files_are_absent(settings, tmp_path):
+    settings.SHARED_DATA_DIR = tmp_path / "nothing-here"
+    output = run("load_demo", "--images", "30", "--no-submissions")
+    assert "import_split KAIST_annotation.json --benchmark kaist-daynight --protocol kaist" in output
+    assert not Track.objects.filter(slug="kaist-reasonable").exists()
