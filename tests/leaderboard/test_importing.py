@@ -81,3 +81,29 @@ def test_demo_says_how_to_import_kaist_when_the_files_are_absent(settings, tmp_p
     output = run("load_demo", "--images", "30", "--no-submissions")
     assert "import_split KAIST_annotation.json --benchmark kaist-daynight --protocol kaist" in output
     assert not Track.objects.filter(slug="kaist-reasonable").exists()
+
+
+def test_kaist_imports_as_day_and_night_domain_splits(settings):
+    source = shared_file("kaist-daynight/KAIST_annotation.json")
+    output = run("import_kaist", str(source))
+    assert "imported: kaist-daynight/day, 1455 images" in output
+    assert "imported: kaist-daynight/night, 797 images" in output
+    assert set(Split.objects.values_list("slug", "domain")) == {("day", "day"), ("night", "night")}
+    assert "unchanged: kaist-daynight/day, 1455 images" in run("import_kaist", str(source))
+
+    import evaluator
+
+    night = Split.objects.get(slug="night")
+    gt = evaluator.load_ground_truth(settings.GROUND_TRUTH_ROOT / night.ground_truth_path, protocol="kaist")
+    ids = evaluator.image_ids(gt, protocol="kaist")
+    assert (min(ids), max(ids)) == (1455, 2251)
+
+    # The night split scores a night-only results file exactly as the night subset of the full test set.
+    lines = shared_file("kaist-daynight/detections/MBNet_result.txt").read_text().splitlines()
+    night_lines = [line for line in lines if line.strip() and int(float(line.split(",")[0])) >= 1456]
+    night_results = settings.GROUND_TRUTH_ROOT.parent / "mbnet_night.txt"
+    night_results.write_text("\n".join(night_lines) + "\n")
+    results = evaluator.load_results(night_results, protocol="kaist", ground_truth=gt)
+    assert evaluator.evaluate(gt, results, protocol="kaist").stats["MR_all"] == pytest.approx(
+        0.0785771217854902, abs=1e-12
+    )
