@@ -143,8 +143,9 @@ def _distinct_scores(group: list[str]) -> bool:
 
 def test_curves_are_ready_for_log_axes(real):
     _, _, evaluation = real
-    assert set(evaluation.curves) == {"all", "day", "night"}
-    for name, curve in evaluation.curves.items():
+    assert evaluation.curves["kind"] == "miss_rate"
+    assert set(evaluation.curves["subsets"]) == {"all", "day", "night"}
+    for name, curve in evaluation.curves["subsets"].items():
         fppi, miss_rate = np.array(curve["fppi"]), np.array(curve["miss_rate"])
         assert 10 < len(fppi) <= kaist.CURVE_POINTS
         assert (fppi > 0).all() and (np.diff(fppi) > 0).all()

@@ -50,7 +50,7 @@ def test_upload_is_scored_by_the_worker_and_ranked_exactly(stack):
     assert [row["method"] for row in board["rows"]] == ["Strong", "Weak"]
 
     # The public leaderboard holds exactly what the engine gives on the split's public images.
-    gt_path = stack.root / "ground_truth" / "demo-coco" / "val.json"
+    gt_path = stack.root / "ground_truth" / "demo-coco" / "val" / "val.json"
     gt = evaluator.load_ground_truth(gt_path, protocol="coco")
     public = evaluator.subsets.public_image_ids(
         evaluator.image_ids(gt, protocol="coco"), seed="demo-coco-val", fraction=0.5
