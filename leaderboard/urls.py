@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", include("leaderboard.api.urls")),
     path("admin/", admin.site.urls),
 ]
