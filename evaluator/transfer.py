@@ -71,10 +71,11 @@ def pairwise(R: np.ndarray, *, higher_is_better: bool = True) -> dict[str, float
     sign = 1.0 if higher_is_better else -1.0
     source_before, source_after = R[0, 0], R[n - 1, 0]
     target_before, target_after = R[0, n - 1], R[n - 1, n - 1]
-    gain = sign * (target_after - target_before)
-    forgetting = sign * (source_before - source_after)
-    gap_before = sign * (source_before - target_before)
-    gap_after = sign * (source_after - target_after)
+    # "+ 0.0" turns the -0.0 of a flipped zero into 0.0.
+    gain = sign * (target_after - target_before) + 0.0
+    forgetting = sign * (source_before - source_after) + 0.0
+    gap_before = sign * (source_before - target_before) + 0.0
+    gap_after = sign * (source_after - target_after) + 0.0
     return {
         "source_before": float(source_before),
         "source_after": float(source_after),
@@ -102,7 +103,7 @@ def backward_transfer(R: np.ndarray, *, higher_is_better: bool = True) -> float:
     R = np.asarray(R, dtype=np.float64)
     n = R.shape[0]
     sign = 1.0 if higher_is_better else -1.0
-    return _mean_of([sign * (R[i, j] - R[j, j]) for i in range(1, n) for j in range(i)])
+    return _mean_of([sign * (R[i, j] - R[j, j]) for i in range(1, n) for j in range(i)]) + 0.0
 
 
 def remembering(bwt: float) -> float:
@@ -143,22 +144,25 @@ def computational_efficiency(compute: Sequence[float | None] | None) -> float:
     The paper divides by the operations a stage needs; participants report compute
     (GPU hours) instead, so CE here is min(1, mean_i(C_1 / C_i)): 1 when adapting
     costs no more than training the source model, falling as adaptation costs more.
+    A later stage that costs nothing (a model used as is) counts as free.
     """
-    values = _positive(compute)
-    return NAN if values is None else min(1.0, float(np.mean(values[0] / values)))
+    if not compute or len(compute) < 2 or _positive(compute[:1]) is None:
+        return NAN
+    if any(v is None or not np.isfinite(v) or v < 0 for v in compute[1:]):
+        return NAN
+    first = float(compute[0])
+    ratios = [1.0] + [np.inf if v == 0 else first / v for v in compute[1:]]
+    return min(1.0, float(np.mean(ratios)))
 
 
 def cl_score(criteria: Mapping[str, float], weights: Mapping[str, float] | None = None) -> float:
     """CL score, eq. (9): the weighted sum of the criteria, weights summing to 1.
 
-    With no weights, each available criterion weighs the same. With weights, every
-    weighted criterion must be available.
+    With no weights, each criterion weighs the same. Every weighted criterion must
+    be available: a score over fewer criteria would not compare with the others.
     """
     if weights is None:
-        available = {name: value for name, value in criteria.items() if np.isfinite(value)}
-        if not available:
-            return NAN
-        return float(np.mean(list(available.values())))
+        weights = dict.fromkeys(criteria, 1.0)
     total = sum(weights.values())
     if total <= 0:
         raise ValueError("CL score weights must sum to a positive number")

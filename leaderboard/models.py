@@ -79,6 +79,11 @@ class Track(models.Model):
     total_limit = models.PositiveIntegerField(default=100)
     selection = models.CharField(max_length=10, choices=Selection.choices, default=Selection.BEST)
     private_revealed = models.BooleanField(default=False, help_text="Show scores on the full (private) split.")
+    matrix_metric = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Transfer tracks: the protocol stat that fills the stage x domain matrix (default: its primary).",
+    )
 
     class Meta:
         ordering = ["benchmark__name", "name"]
@@ -96,6 +101,29 @@ class Track(models.Model):
     def is_open(self, now=None) -> bool:
         now = now or timezone.now()
         return self.opens_at <= now and (self.closes_at is None or now < self.closes_at)
+
+    @property
+    def is_transfer(self) -> bool:
+        return self.kind == self.Kind.TRANSFER
+
+
+class TrackDomain(models.Model):
+    """One domain of a transfer track's sequence: position 1 is the source, the last the target."""
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="domains")
+    split = models.ForeignKey(Split, on_delete=models.PROTECT, related_name="track_domains")
+    position = models.PositiveSmallIntegerField()
+    name = models.SlugField(help_text="As written in submission archives: stage1/<name>.json")
+
+    class Meta:
+        ordering = ["track", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["track", "position"], name="domain_position_unique"),
+            models.UniqueConstraint(fields=["track", "name"], name="domain_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.track.slug} {self.position}: {self.name}"
 
 
 class Strategy(models.TextChoices):
@@ -194,6 +222,30 @@ class Score(models.Model):
                 fields=["submission", "split", "stage", "subset"],
                 condition=models.Q(is_current=True),
                 name="score_one_current_per_cell",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} {self.subset} {self.primary_value}"
+
+
+class TransferScore(models.Model):
+    """The stage x domain matrix of a transfer submission and the metrics derived from it."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="transfer_scores")
+    subset = models.CharField(max_length=10, choices=Score.Subset.choices)
+    engine_version = models.CharField(max_length=20)
+    domains = models.JSONField(default=list)
+    matrix = models.JSONField(default=list, help_text="R[stage][domain], null where not given.")
+    stats = models.JSONField(default=dict)
+    primary_value = models.FloatField(null=True, db_index=True)
+    is_current = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "subset"], condition=models.Q(is_current=True), name="transfer_one_current"
             )
         ]
 

@@ -11,12 +11,50 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, RowNumber
 
 import evaluator
+from evaluator import transfer
 
-from .models import Benchmark, Score, Submission, Track
+from .models import Benchmark, Score, Submission, Track, TransferScore
+
+# Transfer figures where smaller is better; the raw before/after values follow the protocol.
+_LOWER_IS_BETTER = {"forgetting", "forgetting_relative", "gap_before", "gap_after"}
+_RAW_VALUES = {"source_before", "source_after", "target_before", "target_after", "ACC", "FWT"}
 
 
 def stat_names(track: Track) -> tuple[str, ...]:
+    if track.is_transfer:
+        return transfer.METRIC_NAMES
     return tuple(evaluator.get_protocol(track.protocol).STAT_NAMES)
+
+
+# The columns of a transfer leaderboard; the efficiency criteria are self-reported.
+TRANSFER_COLUMNS = (
+    "target_after",
+    "source_after",
+    "gain",
+    "forgetting",
+    "gap_closed",
+    "BWT",
+    "FWT",
+    "ACC",
+    "MS",
+    "SSS",
+    "CE",
+    "CL_score",
+)
+SELF_REPORTED = ("MS", "SSS", "CE", "CL_score")
+
+
+def leaderboard_columns(track: Track) -> tuple[str, ...]:
+    return TRANSFER_COLUMNS if track.is_transfer else stat_names(track)
+
+
+def stat_higher_is_better(track: Track, name: str) -> bool:
+    protocol_direction = bool(evaluator.get_protocol(track.protocol).HIGHER_IS_BETTER)
+    if track.is_transfer:
+        if name in _RAW_VALUES:
+            return protocol_direction
+        return name not in _LOWER_IS_BETTER
+    return not name.startswith("MR")
 
 
 def visible_subset(track: Track) -> str:
@@ -29,21 +67,36 @@ def _primary_order(track: Track) -> list[Any]:
     return [first, F("submission__created_at").asc(), F("submission_id").asc()]
 
 
-def leaderboard_rows(*, track: Track, subset: str | None = None, sort: str | None = None) -> QuerySet[Score]:
+def leaderboard_rows(
+    *,
+    track: Track,
+    subset: str | None = None,
+    sort: str | None = None,
+    strategy: str | None = None,
+    target_labels: bool | None = None,
+) -> QuerySet[Score] | QuerySet[TransferScore]:
     """One row per participant (baselines each on their own row), ranked by the primary metric.
 
     Ties: the earlier submission ranks first. With ``sort`` (a stat name), rows are
-    ordered by that stat instead, best first for the track's direction.
+    ordered by that stat instead, best first for that stat's direction. Transfer
+    tracks rank their derived metrics (TransferScore rows); the filters keep only one
+    strategy, or submissions that did (or did not) use target-domain labels.
     """
     subset = subset or visible_subset(track)
-    scores = Score.objects.filter(
+    model = TransferScore if track.is_transfer else Score
+    scores = model.objects.filter(
         submission__track=track,
         submission__status=Submission.Status.SCORED,
         submission__is_hidden=False,
         is_current=True,
         subset=subset,
-        stage=1,
     )
+    if not track.is_transfer:
+        scores = scores.filter(stage=1)
+    if strategy:
+        scores = scores.filter(submission__strategy=strategy)
+    if target_labels is not None:
+        scores = scores.filter(submission__uses_target_labels=target_labels)
     if track.selection == Track.Selection.SELECTED:
         scores = scores.filter(Q(submission__is_selected=True) | Q(submission__is_baseline=True))
     entrant = Case(
@@ -59,8 +112,8 @@ def leaderboard_rows(*, track: Track, subset: str | None = None, sort: str | Non
     ranked = ranked.select_related("submission__user")
     if sort and sort in stat_names(track):
         key = Cast(KT(f"stats__{sort}"), FloatField())
-        lower_better = sort.startswith("MR")
-        order = key.asc(nulls_last=True) if lower_better else key.desc(nulls_last=True)
+        higher = stat_higher_is_better(track, sort)
+        order = key.desc(nulls_last=True) if higher else key.asc(nulls_last=True)
         return ranked.annotate(sort_value=key).order_by(order, "submission__created_at", "submission_id")
     return ranked.order_by(*_primary_order(track))
 
@@ -90,18 +143,29 @@ def can_view_submission(user: AbstractBaseUser | AnonymousUser, submission: Subm
     return submission.status == Submission.Status.SCORED and not submission.is_hidden
 
 
+def _visible(user: AbstractBaseUser | AnonymousUser, submission: Submission, scores: QuerySet) -> list:
+    revealed = submission.track.private_revealed
+    if not (revealed or (user.is_authenticated and user.is_staff)):
+        scores = scores.filter(subset=Score.Subset.PUBLIC)
+    first = Score.Subset.FULL if revealed else Score.Subset.PUBLIC
+    return sorted(scores, key=lambda score: (score.subset != first, getattr(score, "stage", 0)))
+
+
 def visible_scores(user: AbstractBaseUser | AnonymousUser, submission: Submission) -> list[Score]:
     """The public score until the host reveals the private one; hosts see both.
 
     Owners too see only the public score before the reveal: a private figure per
-    upload would let them tune on the hidden half of the split.
+    upload would let them tune on the hidden half of the split. Transfer submissions
+    have one score per stage and domain.
     """
-    revealed = submission.track.private_revealed
-    scores = submission.scores.filter(is_current=True, stage=1)
-    if not (revealed or (user.is_authenticated and user.is_staff)):
-        scores = scores.filter(subset=Score.Subset.PUBLIC)
-    first = Score.Subset.FULL if revealed else Score.Subset.PUBLIC
-    return sorted(scores, key=lambda score: score.subset != first)
+    scores = submission.scores.filter(is_current=True).select_related("split")
+    if not submission.track.is_transfer:
+        scores = scores.filter(stage=1)
+    return _visible(user, submission, scores)
+
+
+def visible_transfer_scores(user: AbstractBaseUser | AnonymousUser, submission: Submission) -> list[TransferScore]:
+    return _visible(user, submission, submission.transfer_scores.filter(is_current=True))
 
 
 def score_history(submission: Submission) -> QuerySet[Score]:
@@ -114,3 +178,50 @@ def user_submissions(user: AbstractBaseUser) -> QuerySet[Submission]:
 
 def submission_for_status(submission_id: int) -> Submission | None:
     return Submission.objects.filter(pk=submission_id).select_related("track").first()
+
+
+@dataclass(frozen=True)
+class StrategySummary:
+    strategy: str
+    label: str
+    submissions: int
+    best: dict[str, float | None]
+    median: dict[str, float | None]
+
+
+COMPARED = ("gain", "forgetting", "gap_closed")
+
+
+def transfer_points(track: Track) -> list[TransferScore]:
+    """Every scored, visible submission of a transfer track (not only each participant's best)."""
+    return list(
+        TransferScore.objects.filter(
+            submission__track=track,
+            submission__status=Submission.Status.SCORED,
+            submission__is_hidden=False,
+            is_current=True,
+            subset=visible_subset(track),
+        )
+        .select_related("submission__user")
+        .order_by("submission__created_at", "submission_id")
+    )
+
+
+def strategy_summaries(track: Track, points: list[TransferScore]) -> list[StrategySummary]:
+    from statistics import median
+
+    from .models import Strategy
+
+    summaries = []
+    for value, label in Strategy.choices:
+        mine = [p for p in points if p.submission.strategy == value]
+        if not mine:
+            continue
+        best, middle = {}, {}
+        for name in COMPARED:
+            values = [p.stats.get(name) for p in mine if p.stats.get(name) is not None]
+            higher = stat_higher_is_better(track, name)
+            best[name] = (max(values) if higher else min(values)) if values else None
+            middle[name] = median(values) if values else None
+        summaries.append(StrategySummary(value, label, len(mine), best, middle))
+    return summaries

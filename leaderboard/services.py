@@ -6,6 +6,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -16,8 +17,8 @@ from django.utils import timezone
 
 import evaluator
 
-from . import ground_truth
-from .models import Score, Submission, Track
+from . import scoring
+from .models import Score, Submission, Track, TransferScore
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ def submission_create(
     )
     submission.file.save(upload.name, upload, save=False)
     try:
-        evaluator.load_results(submission.file.path, protocol=track.protocol, ground_truth=None)
+        scoring.check_upload(track, Path(submission.file.path))
     except evaluator.InvalidInput as exc:
         submission.file.delete(save=False)
         raise SubmissionRefused(exc.message) from None
@@ -168,35 +169,40 @@ def submission_score(*, submission: Submission) -> None:
     Raises evaluator.InvalidInput when the file is at fault.
     """
     track = submission.track
-    split = track.split
-    protocol = track.protocol
-    gt = ground_truth.load(split)
-    results = evaluator.load_results(submission.file.path, protocol=protocol, ground_truth=gt)
-    evaluations = {
-        Score.Subset.FULL: evaluator.evaluate(gt, results, protocol=protocol),
-        Score.Subset.PUBLIC: evaluator.evaluate(
-            gt, results, protocol=protocol, images=ground_truth.public_image_ids(split, gt)
-        ),
-    }
+    cells, transfers = scoring.evaluate(submission)
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         if locked.status != Submission.Status.RUNNING:
             return  # cancelled meanwhile, or taken over after the lease expired and already done
         Score.objects.filter(submission=locked, is_current=True).delete()
-        for subset, evaluation in evaluations.items():
-            data = evaluation.to_dict()
+        TransferScore.objects.filter(submission=locked, is_current=True).delete()
+        for cell in cells:
+            data = cell.evaluation.to_dict()
             Score.objects.create(
                 submission=locked,
-                split=split,
-                stage=1,
-                subset=subset,
-                protocol=protocol,
-                engine_version=evaluation.engine_version,
-                ground_truth_checksum=split.checksum,
-                primary_value=data["stats"].get(track.primary_metric),
+                split_id=cell.split_id,
+                stage=cell.stage,
+                subset=cell.subset,
+                protocol=track.protocol,
+                engine_version=cell.evaluation.engine_version,
+                ground_truth_checksum=cell.checksum,
+                primary_value=data["stats"].get(
+                    scoring.matrix_metric(track) if track.is_transfer else track.primary_metric
+                ),
                 stats=data["stats"],
                 per_class=data["per_class"],
                 curves=data["curves"],
+            )
+        for result in transfers:
+            stats = evaluator.types.json_safe(result.stats)
+            TransferScore.objects.create(
+                submission=locked,
+                subset=result.subset,
+                engine_version=evaluator.__version__,
+                domains=result.domains,
+                matrix=result.matrix,
+                stats=stats,
+                primary_value=stats.get(track.primary_metric),
             )
         locked.status = Submission.Status.SCORED
         locked.finished_at = timezone.now()
@@ -228,6 +234,7 @@ def track_rescore(*, track: Track) -> int:
     with transaction.atomic():
         submissions = list(track.submissions.filter(status=Submission.Status.SCORED))
         Score.objects.filter(submission__in=submissions, is_current=True).update(is_current=False)
+        TransferScore.objects.filter(submission__in=submissions, is_current=True).update(is_current=False)
         Submission.objects.filter(pk__in=[s.pk for s in submissions]).update(
             status=Submission.Status.QUEUED, finished_at=None
         )

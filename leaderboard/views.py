@@ -11,9 +11,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from . import selectors, services
+from . import scoring, selectors, services
 from .forms import SignupForm, SubmissionForm
-from .models import Benchmark, Submission, Track
+from .models import Benchmark, Strategy, Submission, Track
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -27,9 +27,22 @@ def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _leaderboard_context(request: HttpRequest, track: Track) -> dict:
     sort = request.GET.get("sort")
-    stats = selectors.stat_names(track)
-    rows = list(selectors.leaderboard_rows(track=track, sort=sort))
-    return {"track": track, "rows": rows, "stats": stats, "sort": sort if sort in stats else None}
+    strategy = request.GET.get("strategy") if request.GET.get("strategy") in Strategy.values else None
+    target_labels = {"yes": True, "no": False}.get(request.GET.get("target_labels", ""))
+    rows = list(selectors.leaderboard_rows(track=track, sort=sort, strategy=strategy, target_labels=target_labels))
+    return {
+        "track": track,
+        "rows": rows,
+        "stats": selectors.leaderboard_columns(track),
+        "self_reported": selectors.SELF_REPORTED if track.is_transfer else (),
+        "sort": sort if sort in selectors.stat_names(track) else None,
+        "strategies": Strategy.choices,
+        "strategy": strategy,
+        "target_labels": request.GET.get("target_labels", ""),
+        "domains": list(track.domains.order_by("position")) if track.is_transfer else [],
+        "show_speed": any(row.submission.ms_per_image is not None for row in rows),
+        "matrix_metric": scoring.matrix_metric(track) if track.is_transfer else "",
+    }
 
 
 def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -37,6 +50,36 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = _leaderboard_context(request, track)
     context["subset"] = selectors.visible_subset(track)
     return render(request, "leaderboard/track.html", context)
+
+
+def track_strategies(request: HttpRequest, slug: str) -> HttpResponse:
+    track = get_object_or_404(Track.objects.select_related("benchmark"), slug=slug, kind=Track.Kind.TRANSFER)
+    points = selectors.transfer_points(track)
+    labels = dict(Strategy.choices)
+    plot = {
+        "domains": [d.name for d in track.domains.order_by("position")],
+        "metric": scoring.matrix_metric(track),
+        "points": [
+            {
+                "method": p.submission.method_name,
+                "strategy": labels.get(p.submission.strategy, p.submission.strategy),
+                "url": p.submission.get_absolute_url(),
+                "gain": p.stats.get("gain"),
+                "forgetting": p.stats.get("forgetting"),
+                "final_row": p.matrix[-1] if p.matrix else [],
+                "first_row": p.matrix[0] if p.matrix else [],
+            }
+            for p in points
+        ],
+    }
+    context = {
+        "track": track,
+        "summaries": selectors.strategy_summaries(track, points),
+        "compared": selectors.COMPARED,
+        "plot": plot,
+        "subset": selectors.visible_subset(track),
+    }
+    return render(request, "leaderboard/strategies.html", context)
 
 
 def track_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
@@ -76,10 +119,15 @@ def _visible_submission(request: HttpRequest, pk: int) -> Submission:
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission = _visible_submission(request, pk)
     scores = selectors.visible_scores(request.user, submission)
+    transfer_scores = selectors.visible_transfer_scores(request.user, submission)
+    for result in transfer_scores:
+        result.matrix_plot = {"domains": result.domains, "matrix": result.matrix}
     plotted = scores[0] if scores else None
     context = {
         "submission": submission,
         "scores": scores,
+        "transfer_scores": transfer_scores,
+        "matrix_metric": scoring.matrix_metric(submission.track) if submission.track.is_transfer else "",
         "curves": plotted.curves if plotted else None,
         "curves_subset": plotted.get_subset_display().lower() if plotted else "",
         "history": selectors.score_history(submission) if request.user.is_staff else [],

@@ -97,6 +97,7 @@ def test_lower_is_better_metrics_orient_gains_as_improvements():
     assert m["gap_after"] == pytest.approx(0.08)
     assert m["BWT"] == pytest.approx(-0.02)
     assert math.isnan(m["CL_score"])
+    assert str(transfer.transfer_metrics(np.array([[0.1, 0.2], [0.1, 0.2]]), higher_is_better=False)["gain"]) == "0.0"
 
 
 def test_efficiency_criteria():
@@ -108,11 +109,16 @@ def test_efficiency_criteria():
     assert math.isnan(transfer.samples_storage_efficiency([0, 10], None))
     assert transfer.computational_efficiency([10.0, 2.0]) == 1.0
     assert transfer.computational_efficiency([10.0, 40.0]) == pytest.approx((1 + 0.25) / 2)
+    assert transfer.computational_efficiency([10.0, 0.0, 0.0]) == 1.0  # used as is: adaptation is free
+    assert math.isnan(transfer.computational_efficiency([0.0, 1.0]))
+    assert math.isnan(transfer.computational_efficiency([10.0, None]))
 
 
 def test_cl_score_weights():
     criteria = {"ACC": 0.5, "REM": 1.0, "BWT_plus": 0.0, "FWT": 0.2, "MS": 1.0, "SSS": NAN, "CE": NAN}
-    assert transfer.cl_score(criteria) == pytest.approx((0.5 + 1.0 + 0.0 + 0.2 + 1.0) / 5)
+    assert math.isnan(transfer.cl_score(criteria))  # not over fewer criteria than the others
+    complete = {**criteria, "SSS": 0.9, "CE": 0.7}
+    assert transfer.cl_score(complete) == pytest.approx((0.5 + 1.0 + 0.0 + 0.2 + 1.0 + 0.9 + 0.7) / 7)
     assert transfer.cl_score(criteria, {"ACC": 3, "REM": 1}) == pytest.approx((3 * 0.5 + 1.0) / 4)
     assert math.isnan(transfer.cl_score(criteria, {"ACC": 1, "SSS": 1}))
     with pytest.raises(ValueError):

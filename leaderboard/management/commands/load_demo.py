@@ -7,7 +7,9 @@ to import them.
 
 from __future__ import annotations
 
+import io
 import tempfile
+import zipfile
 from pathlib import Path
 
 from django.conf import settings
@@ -15,9 +17,10 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 
-from leaderboard import demo, services
+from leaderboard import demo, demo_transfer, services
 from leaderboard.importing import split_import
-from leaderboard.models import Benchmark, Submission, Track
+from leaderboard.management.commands.import_kaist import domain_files
+from leaderboard.models import Benchmark, Split, Submission, Track, TrackDomain
 
 KAIST_CITATION = (
     "Hwang et al., Multispectral Pedestrian Detection: Benchmark Dataset and Baseline, CVPR 2015; "
@@ -37,6 +40,7 @@ class Command(BaseCommand):
         self.submissions = not options["no_submissions"]
         self.host, _ = User.objects.get_or_create(username="demo-host", defaults={"is_staff": True})
         self.load_generated_coco(options["images"])
+        self.load_day2night(max(options["images"] * 2 // 3, 20))
         if not options["skip_real"]:
             self.load_kaist(Path(settings.SHARED_DATA_DIR) / "kaist-daynight")
 
@@ -89,6 +93,54 @@ class Command(BaseCommand):
                 ms_per_image=profile.ms_per_image,
             )
 
+    def transfer_track(self, benchmark: Benchmark, slug: str, name: str, splits: list[Split], **fields) -> Track:
+        track, _ = Track.objects.update_or_create(
+            slug=slug,
+            defaults={"benchmark": benchmark, "split": splits[0], "name": name, "kind": Track.Kind.TRANSFER, **fields},
+        )
+        for position, split in enumerate(splits, start=1):
+            TrackDomain.objects.update_or_create(
+                track=track, position=position, defaults={"split": split, "name": split.domain or split.slug}
+            )
+        track.domains.filter(position__gt=len(splits)).delete()
+        return track
+
+    def load_day2night(self, images: int) -> None:
+        benchmark, _ = Benchmark.objects.update_or_create(
+            slug="demo-day2night",
+            defaults={
+                "name": "Demo Day2Night driving",
+                "protocol": "coco",
+                "is_demo": True,
+                "description": "Generated driving scenes in BDD100K's categories: day (source), dawn/dusk, night "
+                "(target), scored with the COCO protocol.",
+            },
+        )
+        ground_truth, splits = {}, []
+        with tempfile.TemporaryDirectory() as tmp:
+            for n, domain in enumerate(demo_transfer.DOMAINS):
+                ground_truth[domain.name] = demo_transfer.generate_domain(domain, images=images, seed=20 + n)
+                source = Path(tmp) / f"{domain.name}.json"
+                source.write_bytes(demo.to_json_bytes(ground_truth[domain.name]))
+                report = split_import(
+                    source=source, benchmark=benchmark, slug=domain.name, domain=domain.name,
+                    public_seed=f"demo-day2night-{domain.name}",
+                )  # fmt: skip
+                splits.append(report.split)
+        track = self.transfer_track(
+            benchmark, "demo-day2night-transfer", "Demo Day2Night: day → dawn/dusk → night", splits,
+            primary_metric="target_after", higher_is_better=True,
+            description="Adapt a day-trained detector to night; ranked by AP on night after adaptation.",
+        )  # fmt: skip
+        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
+        for strategy in demo_transfer.STRATEGIES:
+            rows = "ends" if strategy.key == "image-translation" else "all"
+            archive = demo_transfer.submission_archive(strategy, ground_truth, rows=rows)
+            self.baseline(
+                track, strategy.method, f"{strategy.key}.zip", archive, strategy=strategy.key,
+                uses_target_labels=strategy.uses_target_labels, description="Simulated strategy (demo data).",
+            )  # fmt: skip
+
     def load_kaist(self, root: Path) -> None:
         annotations = root / "KAIST_annotation.json"
         if not annotations.exists():
@@ -123,6 +175,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
         mbnet = root / "detections" / "MBNet_result.txt"
+        self.load_kaist_transfer(benchmark, annotations, mbnet)
         if mbnet.exists():
             self.baseline(
                 track,
@@ -133,3 +186,33 @@ class Command(BaseCommand):
                 "Imbalance Problems, ECCV 2020: the authors' released detections.",
                 paper_url="https://arxiv.org/abs/2008.03043",
             )
+
+    def load_kaist_transfer(self, benchmark: Benchmark, annotations: Path, mbnet: Path) -> None:
+        """The real Day2Night pair: day (source) and night (target) splits of the KAIST test set."""
+        splits = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for domain, source in domain_files(annotations, Path(tmp)).items():
+                splits.append(split_import(source=source, benchmark=benchmark, slug=domain, domain=domain).split)
+        track = self.transfer_track(
+            benchmark, "kaist-day2night", "KAIST day → night", splits,
+            primary_metric="target_after", higher_is_better=False,
+            description="Adapt a pedestrian detector from day to night; ranked by the night miss rate after adaptation.",
+        )  # fmt: skip
+        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
+        if not mbnet.exists():
+            return
+        lines = [line for line in mbnet.read_text().splitlines() if line.strip()]
+        night_from = 1 + min(int(s.image_count) for s in splits[:1])  # 1-based ids: day images come first
+        parts = {
+            "day": [line for line in lines if int(float(line.split(",")[0])) < night_from],
+            "night": [line for line in lines if int(float(line.split(",")[0])) >= night_from],
+        }
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for stage in (1, 2):  # used as is: the same model after both stages
+                for domain, rows in parts.items():
+                    archive.writestr(f"stage{stage}/{domain}.txt", "\n".join(rows) + "\n")
+        self.baseline(
+            track, "MBNet, as is", "mbnet-as-is.zip", buffer.getvalue(), strategy="as-is",
+            description="The released MBNet detections, one model for day and night: its domain gap.",
+        )  # fmt: skip
