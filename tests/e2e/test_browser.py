@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def stack() -> Iterator[Stack]:
     deployment = Stack(flavour="embedded")
     try:
         deployment.start()
-        deployment.manage("load_demo", "--no-submissions", "--images", str(IMAGES))
+        deployment.manage("load_demo", "--skip-real", "--images", str(IMAGES))
         yield deployment
     except BaseException:
         print(deployment.log("web.log")[-4000:], deployment.log("worker.log")[-6000:], sep="\n")
@@ -110,3 +111,33 @@ def test_failure_at_scoring_is_shown_without_reload(page, tmp_path):
     page.wait_for_url("**/submissions/*/")
     page.wait_for_selector("#status.failed", timeout=120_000)
     assert "31337" in page.locator("#error-message").inner_text()
+
+
+def test_strategy_comparison_scatter_has_one_point_per_submission_with_hover(page):
+    from leaderboard import demo_transfer
+
+    expected = len(demo_transfer.STRATEGIES)
+    track = "/tracks/demo-day2night-transfer/"
+
+    def scored_points() -> int:
+        page.goto(track + "strategies/")
+        page.wait_for_function("() => document.getElementById('scatter') && document.getElementById('scatter').data")
+        return page.evaluate("() => document.getElementById('scatter').data.reduce((n, t) => n + t.x.length, 0)")
+
+    deadline = time.monotonic() + 180
+    while scored_points() < expected and time.monotonic() < deadline:
+        time.sleep(2)
+    assert scored_points() == expected
+
+    methods = page.evaluate("() => document.getElementById('scatter').data.flatMap((t) => t.text)")
+    assert "Learning without forgetting" in methods
+    curve = page.evaluate(
+        "() => document.getElementById('scatter').data.findIndex((t) => t.text.includes('Learning without forgetting'))"
+    )
+    point = page.evaluate(
+        f"() => document.getElementById('scatter').data[{curve}].text.indexOf('Learning without forgetting')"
+    )
+    page.evaluate(f"() => Plotly.Fx.hover('scatter', [{{curveNumber: {curve}, pointNumber: {point}}}])")
+    hover = page.locator("#scatter .hoverlayer").text_content()
+    assert "Learning without forgetting" in hover
+    assert page.locator("#sequence .scatterlayer .trace").count() == 2 * expected
