@@ -1,0 +1,682 @@
+"""Operating-point analysis of detections, independent of the accuracy protocol.
+
+Works on :class:`~evaluator.types.AnalysisInput` (what every protocol's
+``analysis_input(gt, results)`` returns) and gives what DESIGN section 4 lists
+beside AP: TP / FP / FN, precision, recall and F1 at one IoU and one confidence
+threshold, a class confusion matrix with a background row and column, the same
+figures swept over the confidence threshold, and miss rate against false positives
+per image with the log-average miss rate.
+
+**Matching rule** (every function here): only detections with ``score >= score``
+take part, and detections flagged ``ignore`` never do. Within a group (one image
+and one class; one image for the confusion matrix), detections are visited by
+descending score, ties in input order (a stable sort). Each detection takes the
+still unmatched, not ignored ground-truth box of highest IoU, provided that IoU is
+``>= iou``; equal IoUs go to the later box in input order (as pycocotools and the
+Caltech toolbox do). That makes it a **true positive**. A detection that takes no
+box but overlaps an ignored box (crowd, difficult, DontCare, ignore region) by at
+least ``iou`` is **ignored**: neither true nor false positive. Ignored boxes are
+only a fallback (a detection prefers a box that counts) and absorb any number of
+detections. Any other detection is a **false positive**; every box that counts and
+that no detection took is a **false negative**. With ``ignore_overlap="ioa"`` the
+overlap with an ignored box is intersection over the detection's area, the rule of
+COCO crowd regions, KITTI DontCare and the Caltech / KAIST ignore regions; the
+default ``"iou"`` treats ignored boxes like the others (VOC ``difficult``).
+
+Boxes are continuous xyxy corners: IoU = intersection / (area_d + area_g -
+intersection), 0 for boxes without area.
+
+**True negatives do not exist in detection**: there is no countable set of
+"background boxes", so there is no specificity, accuracy or ROC. The detection
+analogue of ROC is miss rate against FPPI (:func:`miss_rate_fppi`).
+
+The matching is vectorised: every detection whose best free box no earlier
+unresolved detection of its group could take is settled at once, so the number
+of numpy passes is the length of the longest chain of conflicts, not the number
+of detections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from .types import AnalysisInput, json_safe
+
+IgnoreOverlap = Literal["iou", "ioa"]
+IGNORE_OVERLAPS = ("iou", "ioa")
+BACKGROUND = "background"
+MAX_THRESHOLDS = 200
+CURVE_POINTS = 200
+FPPI_REFERENCE = np.logspace(-2.0, 0.0, 9)
+MIN_MISS_RATE = 1e-10
+
+FALSE_POSITIVE, TRUE_POSITIVE, IGNORED = 0, 1, -1
+_PAIR_CHUNK = 1 << 22
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True, eq=False)
+class _Matches:
+    """Detections that take part, in processing order (group, descending score, input order).
+
+    ``det`` int64 indices into ``data.detections``; ``status`` int8 (TRUE_POSITIVE,
+    FALSE_POSITIVE, IGNORED); ``gt`` int64 the ground-truth index taken, -1 if none.
+    """
+
+    det: np.ndarray
+    image: np.ndarray
+    category: np.ndarray
+    score: np.ndarray
+    status: np.ndarray
+    gt: np.ndarray
+
+
+def _check(data: AnalysisInput, iou: float, ignore_overlap: str) -> None:
+    if data.detections.score is None:
+        raise ValueError("the detections of an AnalysisInput need scores")
+    if not 0.0 < float(iou) <= 1.0:
+        raise ValueError(f"iou must be in (0, 1], got {iou!r}")
+    if ignore_overlap not in IGNORE_OVERLAPS:
+        raise ValueError(f"ignore_overlap must be one of {IGNORE_OVERLAPS}, got {ignore_overlap!r}")
+
+
+def _overlaps(det_xyxy: np.ndarray, gt_xyxy: np.ndarray, ioa: np.ndarray) -> np.ndarray:
+    """Row-wise overlap of paired boxes [P x 4]: IoU, or intersection over the detection where ``ioa``."""
+    width = np.minimum(det_xyxy[:, 2], gt_xyxy[:, 2]) - np.maximum(det_xyxy[:, 0], gt_xyxy[:, 0])
+    height = np.minimum(det_xyxy[:, 3], gt_xyxy[:, 3]) - np.maximum(det_xyxy[:, 1], gt_xyxy[:, 1])
+    inter = np.where((width > 0) & (height > 0), width * height, 0.0)
+    det_area = (det_xyxy[:, 2] - det_xyxy[:, 0]) * (det_xyxy[:, 3] - det_xyxy[:, 1])
+    gt_area = (gt_xyxy[:, 2] - gt_xyxy[:, 0]) * (gt_xyxy[:, 3] - gt_xyxy[:, 1])
+    union = np.where(ioa, det_area, det_area + gt_area - inter)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, inter / union, 0.0)
+
+
+def _candidates(
+    det_group: np.ndarray,
+    det_xyxy: np.ndarray,
+    gt_group: np.ndarray,
+    gt_xyxy: np.ndarray,
+    gt_ignore: np.ndarray,
+    iou: float,
+    ioa: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (detection, counted box, IoU) of the same group with IoU >= ``iou``, and
+    bool [D]: the detection overlaps an ignored box of its group enough."""
+    num_det = len(det_group)
+    on_ignored = np.zeros(num_det, dtype=bool)
+    gt_order = np.argsort(gt_group, kind="stable")
+    sorted_groups = gt_group[gt_order]
+    lo = np.searchsorted(sorted_groups, det_group, side="left")
+    counts = np.searchsorted(sorted_groups, det_group, side="right") - lo
+    ends = np.cumsum(counts)
+    pair_det, pair_gt, pair_iou = [], [], []
+    start = 0
+    while start < num_det:
+        base = ends[start - 1] if start else 0
+        stop = max(int(np.searchsorted(ends, base + _PAIR_CHUNK, side="right")), start + 1)
+        c = counts[start:stop]
+        total = int(c.sum())
+        if total:
+            d = np.repeat(np.arange(start, stop), c)
+            within = np.arange(total) - np.repeat(np.cumsum(c) - c, c)
+            g = gt_order[np.repeat(lo[start:stop], c) + within]
+            ignored = gt_ignore[g]
+            overlap = _overlaps(det_xyxy[d], gt_xyxy[g], ignored & ioa)
+            hit = overlap >= iou
+            on_ignored[d[hit & ignored]] = True
+            keep = hit & ~ignored
+            pair_det.append(d[keep])
+            pair_gt.append(g[keep])
+            pair_iou.append(overlap[keep])
+        start = stop
+    if not pair_det:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0), on_ignored
+    return np.concatenate(pair_det), np.concatenate(pair_gt), np.concatenate(pair_iou), on_ignored
+
+
+def _greedy(pair_det: np.ndarray, pair_gt: np.ndarray, pair_iou: np.ndarray, num_det: int, num_gt: int) -> np.ndarray:
+    """Sequential greedy matching of detections 0..num_det-1 (in that order), computed in parallel.
+
+    Returns int64 [num_det]: the box each detection takes, -1 for none. A detection
+    is settled as soon as no earlier unsettled detection has its best free box among
+    its own free candidates: earlier detections then take other boxes only, all
+    ranked below that one in its list, so the sequential rule gives it that box too.
+    The earliest unsettled detection always qualifies, so every pass settles one at
+    least; in practice a handful of passes settle everything.
+    """
+    match = np.full(num_det, -1, dtype=np.int64)
+    order = np.lexsort((-pair_gt, -pair_iou, pair_det))
+    pd, pg = pair_det[order], pair_gt[order]
+    taken = np.zeros(num_gt, dtype=bool)
+    settled = np.zeros(num_det, dtype=bool)
+    while len(pd):
+        free = ~taken[pg] & ~settled[pd]
+        pd, pg = pd[free], pg[free]
+        if not len(pd):
+            break
+        first = np.ones(len(pd), dtype=bool)
+        first[1:] = pd[1:] != pd[:-1]
+        dets, best = pd[first], pg[first]
+        boxes, earliest = np.unique(pg, return_index=True)
+        ok = pd[earliest[np.searchsorted(boxes, best)]] == dets
+        match[dets[ok]] = best[ok]
+        taken[best[ok]] = True
+        settled[dets[ok]] = True
+    return match
+
+
+def _match(data: AnalysisInput, *, iou: float, score: float, ignore_overlap: str, by_class: bool) -> _Matches:
+    _check(data, iou, ignore_overlap)
+    dets, gts = data.detections, data.ground_truth
+    num_classes = max(len(data.category_names), 1)
+    scores = np.asarray(dets.score, dtype=np.float64)
+    chosen = np.flatnonzero((scores >= score) & ~np.asarray(dets.ignore, dtype=bool))
+    det_image = np.asarray(dets.image, dtype=np.int64)[chosen]
+    det_category = np.asarray(dets.category, dtype=np.int64)[chosen]
+    det_score = scores[chosen]
+    gt_image = np.asarray(gts.image, dtype=np.int64)
+    gt_category = np.asarray(gts.category, dtype=np.int64)
+    if by_class:
+        det_group, gt_group = det_image * num_classes + det_category, gt_image * num_classes + gt_category
+    else:
+        det_group, gt_group = det_image, gt_image
+    order = np.lexsort((chosen, -det_score, det_group))
+    chosen, det_image, det_category, det_score, det_group = (
+        chosen[order],
+        det_image[order],
+        det_category[order],
+        det_score[order],
+        det_group[order],
+    )
+    det_xyxy = np.asarray(dets.xyxy, dtype=np.float64).reshape(-1, 4)[chosen]
+    gt_xyxy = np.asarray(gts.xyxy, dtype=np.float64).reshape(-1, 4)
+    gt_ignore = np.asarray(gts.ignore, dtype=bool)
+    pair_det, pair_gt, pair_iou, on_ignored = _candidates(
+        det_group, det_xyxy, gt_group, gt_xyxy, gt_ignore, float(iou), ignore_overlap == "ioa"
+    )
+    taken = _greedy(pair_det, pair_gt, pair_iou, len(chosen), len(gt_xyxy))
+    status = np.where(taken >= 0, TRUE_POSITIVE, np.where(on_ignored, IGNORED, FALSE_POSITIVE)).astype(np.int8)
+    return _Matches(chosen, det_image, det_category, det_score, status, taken)
+
+
+def _counted_gt(data: AnalysisInput) -> np.ndarray:
+    """int64 [K]: ground-truth boxes per class that count (not ignored)."""
+    gts = data.ground_truth
+    category = np.asarray(gts.category, dtype=np.int64)[~np.asarray(gts.ignore, dtype=bool)]
+    return np.bincount(category, minlength=len(data.category_names)).astype(np.int64)
+
+
+def _ratio(num: np.ndarray | float, den: np.ndarray | float) -> np.ndarray:
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _rates(tp: Any, fp: Any, fn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Precision, recall, F1 = 2TP / (2TP + FP + FN); NaN where 0/0."""
+    tp, fp, fn = (np.asarray(v, dtype=np.float64) for v in (tp, fp, fn))
+    return _ratio(tp, tp + fp), _ratio(tp, tp + fn), _ratio(2 * tp, 2 * tp + fp + fn)
+
+
+def _nanmean(values: np.ndarray) -> float:
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if len(finite) else float("nan")
+
+
+# ---------------------------------------------------------------------- operating point
+
+
+@dataclass(frozen=True, eq=False)
+class OperatingPoint:
+    """Counts and rates at one IoU and confidence threshold.
+
+    Per class (arrays [K], in ``category_names`` order): ``tp``, ``fp``, ``fn``,
+    ``ignored`` (detections on ignored boxes), ``precision``, ``recall``, ``f1``.
+    ``overall`` holds the micro figures (counts summed over classes first);
+    ``macro`` the unweighted means of the per-class precision, recall and F1 over
+    the classes where each is defined (NaN when none is).
+    """
+
+    iou: float
+    score: float
+    ignore_overlap: str
+    category_names: tuple[str, ...]
+    tp: np.ndarray
+    fp: np.ndarray
+    fn: np.ndarray
+    ignored: np.ndarray
+    precision: np.ndarray
+    recall: np.ndarray
+    f1: np.ndarray
+    overall: Mapping[str, float]
+    macro: Mapping[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        classes = [
+            {
+                "name": name,
+                "tp": self.tp[k],
+                "fp": self.fp[k],
+                "fn": self.fn[k],
+                "ignored": self.ignored[k],
+                "precision": self.precision[k],
+                "recall": self.recall[k],
+                "f1": self.f1[k],
+            }
+            for k, name in enumerate(self.category_names)
+        ]
+        return json_safe(
+            {
+                "iou": self.iou,
+                "score": self.score,
+                "ignore_overlap": self.ignore_overlap,
+                "overall": self.overall,
+                "macro": self.macro,
+                "classes": classes,
+            }
+        )
+
+
+def operating_point(
+    data: AnalysisInput, *, iou: float = 0.5, score: float = 0.5, ignore_overlap: IgnoreOverlap = "iou"
+) -> OperatingPoint:
+    """TP, FP, FN, precision, recall and F1 per class and overall at ``iou`` and ``score``.
+
+    Detections with ``score >= score`` are matched per image and class by the rule
+    of the module docstring: by descending score (stable), each takes the unmatched
+    counted box of its class with the highest IoU >= ``iou`` (TP); failing that, one
+    that overlaps an ignored box of its class enough is ignored (neither TP nor FP);
+    the others are FP. Counted boxes left unmatched are FN. Precision = TP / (TP +
+    FP), recall = TP / (TP + FN), F1 = 2TP / (2TP + FP + FN): NaN when 0/0 (no
+    detection, no ground truth, or neither).
+    """
+    num_classes = len(data.category_names)
+    matches = _match(data, iou=iou, score=score, ignore_overlap=ignore_overlap, by_class=True)
+
+    def count(status: int) -> np.ndarray:
+        return np.bincount(matches.category[matches.status == status], minlength=num_classes).astype(np.int64)
+
+    tp, fp, ignored = count(TRUE_POSITIVE), count(FALSE_POSITIVE), count(IGNORED)
+    fn = _counted_gt(data) - tp
+    precision, recall, f1 = _rates(tp, fp, fn)
+    total = (int(tp.sum()), int(fp.sum()), int(fn.sum()))
+    micro = _rates(*total)
+    overall = {
+        "tp": total[0],
+        "fp": total[1],
+        "fn": total[2],
+        "ignored": int(ignored.sum()),
+        "precision": float(micro[0]),
+        "recall": float(micro[1]),
+        "f1": float(micro[2]),
+    }
+    macro = {"precision": _nanmean(precision), "recall": _nanmean(recall), "f1": _nanmean(f1)}
+    return OperatingPoint(
+        iou=float(iou),
+        score=float(score),
+        ignore_overlap=ignore_overlap,
+        category_names=tuple(data.category_names),
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        ignored=ignored,
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        overall=overall,
+        macro=macro,
+    )
+
+
+# ------------------------------------------------------------------------- confusion
+
+
+@dataclass(frozen=True, eq=False)
+class Confusion:
+    """Class confusion matrix with a background row and column, int64 [(K+1) x (K+1)].
+
+    Rows are the ground-truth class, columns the predicted class; the last row and
+    column are ``background``. ``matrix[g, d]``: detections of class d that took a
+    box of class g; ``matrix[K, d]``: detections of class d that took no box (false
+    positives on background); ``matrix[g, K]``: boxes of class g that no detection
+    took (missed). ``matrix[K, K]`` is always 0 and means nothing: true negatives do
+    not exist in detection (``to_dict`` gives None there). ``ignored`` counts the
+    detections dropped because they lie on an ignored box.
+    """
+
+    iou: float
+    score: float
+    ignore_overlap: str
+    labels: tuple[str, ...]
+    matrix: np.ndarray
+    ignored: int
+
+    def to_dict(self) -> dict[str, Any]:
+        matrix: list[list[int | None]] = [[int(v) for v in row] for row in self.matrix]
+        matrix[-1][-1] = None
+        return json_safe(
+            {
+                "iou": self.iou,
+                "score": self.score,
+                "ignore_overlap": self.ignore_overlap,
+                "labels": self.labels,
+                "rows": "ground truth",
+                "columns": "prediction",
+                "matrix": matrix,
+                "ignored": self.ignored,
+            }
+        )
+
+
+def confusion_matrix(
+    data: AnalysisInput, *, iou: float = 0.5, score: float = 0.5, ignore_overlap: IgnoreOverlap = "iou"
+) -> Confusion:
+    """Class confusion at ``iou`` and ``score``, with a background row and column.
+
+    The matching rule of the module docstring, **class-agnostic**: per image, by
+    descending score (stable), each detection with ``score >= score`` takes the
+    unmatched counted box of any class with the highest IoU >= ``iou``; failing
+    that, a detection on an ignored box (of any class) is dropped. So a detection may
+    take a box of another class even where a box of its own class overlaps it less,
+    and the diagonal can be below :func:`operating_point`'s TP. Every counted box
+    lands in exactly one cell of its row, every detection not dropped in exactly one
+    cell of its column.
+    """
+    num_classes = len(data.category_names)
+    matches = _match(data, iou=iou, score=score, ignore_overlap=ignore_overlap, by_class=False)
+    gt_category = np.asarray(data.ground_truth.category, dtype=np.int64)
+    background = num_classes
+    row = np.full(len(matches.gt), background, dtype=np.int64)
+    row[matches.gt >= 0] = gt_category[matches.gt[matches.gt >= 0]]
+    kept = matches.status != IGNORED
+    size = num_classes + 1
+    matrix = np.bincount(row[kept] * size + matches.category[kept], minlength=size * size).reshape(size, size)
+    taken = np.zeros(len(gt_category), dtype=bool)
+    taken[matches.gt[matches.gt >= 0]] = True
+    missed = ~taken & ~np.asarray(data.ground_truth.ignore, dtype=bool)
+    matrix[:num_classes, background] = np.bincount(gt_category[missed], minlength=num_classes)
+    return Confusion(
+        iou=float(iou),
+        score=float(score),
+        ignore_overlap=ignore_overlap,
+        labels=(*data.category_names, BACKGROUND),
+        matrix=matrix.astype(np.int64),
+        ignored=int(np.count_nonzero(~kept)),
+    )
+
+
+# ------------------------------------------------------------------------ threshold sweep
+
+
+@dataclass(frozen=True, eq=False)
+class Sweep:
+    """Precision, recall and F1 against the confidence threshold.
+
+    ``thresholds`` float64 [T], ascending; a threshold keeps detections with
+    ``score >= threshold``. ``overall`` maps ``tp``, ``fp``, ``fn``, ``precision``,
+    ``recall``, ``f1`` to arrays [T] (micro: counts summed over classes);
+    ``per_class`` maps the same names to arrays [K x T]. ``best`` (overall) and
+    ``best_per_class`` (one per class) hold the threshold of highest F1 among all
+    distinct detection scores (not only the plotted ``thresholds``; the highest such
+    threshold on ties), with its ``f1``, ``precision`` and ``recall``. The threshold
+    is NaN where there is no detection or F1 is never defined (no box counts and no
+    detection is a true or false positive); F1 is then 0 or NaN.
+    """
+
+    iou: float
+    ignore_overlap: str
+    category_names: tuple[str, ...]
+    thresholds: np.ndarray
+    overall: Mapping[str, np.ndarray]
+    per_class: Mapping[str, np.ndarray]
+    best: Mapping[str, float]
+    best_per_class: tuple[Mapping[str, float], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        classes = [
+            {
+                "name": name,
+                **{key: values[k] for key, values in self.per_class.items()},
+                "best": self.best_per_class[k],
+            }
+            for k, name in enumerate(self.category_names)
+        ]
+        return json_safe(
+            {
+                "iou": self.iou,
+                "ignore_overlap": self.ignore_overlap,
+                "thresholds": self.thresholds,
+                "overall": {**self.overall, "best": self.best},
+                "classes": classes,
+            }
+        )
+
+
+def _sample_thresholds(scores: np.ndarray) -> np.ndarray:
+    distinct = np.unique(scores)
+    if len(distinct) <= MAX_THRESHOLDS:
+        return distinct
+    return distinct[np.unique(np.round(np.linspace(0, len(distinct) - 1, MAX_THRESHOLDS)).astype(np.int64))]
+
+
+def _count_at_least(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """For each threshold, how many of ``values`` are >= it."""
+    ordered = np.sort(values)
+    return len(ordered) - np.searchsorted(ordered, thresholds, side="left")
+
+
+def _best_f1(score: np.ndarray, status: np.ndarray, num_gt: int) -> dict[str, float]:
+    """Best F1 over the distinct scores of one pool of matched detections."""
+    nan = float("nan")
+    if len(score) == 0:
+        f1 = 0.0 if num_gt > 0 else nan
+        return {"threshold": nan, "f1": f1, "precision": nan, "recall": 0.0 if num_gt > 0 else nan}
+    order = np.argsort(-score, kind="stable")
+    score, status = score[order], status[order]
+    tp = np.cumsum(status == TRUE_POSITIVE)
+    fp = np.cumsum(status == FALSE_POSITIVE)
+    last = np.append(score[1:] != score[:-1], True)
+    tp, fp, thresholds = tp[last], fp[last], score[last]
+    precision, recall, f1 = _rates(tp, fp, num_gt - tp)
+    if np.isnan(f1).all():
+        return {"threshold": nan, "f1": nan, "precision": nan, "recall": nan}
+    i = int(np.nanargmax(f1))
+    return {
+        "threshold": float(thresholds[i]),
+        "f1": float(f1[i]),
+        "precision": float(precision[i]),
+        "recall": float(recall[i]),
+    }
+
+
+def threshold_sweep(
+    data: AnalysisInput,
+    *,
+    iou: float = 0.5,
+    scores: np.ndarray | None = None,
+    ignore_overlap: IgnoreOverlap = "iou",
+) -> Sweep:
+    """Precision, recall and F1 per class and overall at every confidence threshold.
+
+    ``scores``: the thresholds to report; by default the distinct detection scores,
+    at most ``MAX_THRESHOLDS`` of them evenly spread over their sorted list (lowest
+    and highest kept).
+
+    One matching of all detections, then cumulative counts. This equals running
+    :func:`operating_point` at each threshold: the greedy rule visits each group's
+    detections by descending score, so what a detection takes depends only on the
+    detections visited before it, all of which score at least as high. Raising the
+    threshold to t removes exactly the detections scoring below t, which are visited
+    after every detection that remains; the remaining ones see the same boxes taken
+    and decide as before. So TP(t) and FP(t) are the TP and FP of the full matching
+    with score >= t, and FN(t) = counted boxes - TP(t).
+    """
+    num_classes = len(data.category_names)
+    matches = _match(data, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=True)
+    if scores is None:
+        thresholds = _sample_thresholds(matches.score)
+    else:
+        thresholds = np.unique(np.asarray(scores, dtype=np.float64).ravel())
+    num_gt = _counted_gt(data)
+    is_tp = matches.status == TRUE_POSITIVE
+    is_fp = matches.status == FALSE_POSITIVE
+    tp = np.zeros((num_classes, len(thresholds)), dtype=np.int64)
+    fp = np.zeros_like(tp)
+    best_per_class = []
+    for k in range(num_classes):
+        in_class = matches.category == k
+        tp[k] = _count_at_least(matches.score[in_class & is_tp], thresholds)
+        fp[k] = _count_at_least(matches.score[in_class & is_fp], thresholds)
+        best_per_class.append(_best_f1(matches.score[in_class], matches.status[in_class], int(num_gt[k])))
+    fn = num_gt[:, None] - tp
+    precision, recall, f1 = _rates(tp, fp, fn)
+    total_tp, total_fp, total_fn = tp.sum(axis=0), fp.sum(axis=0), fn.sum(axis=0)
+    overall_rates = _rates(total_tp, total_fp, total_fn)
+    return Sweep(
+        iou=float(iou),
+        ignore_overlap=ignore_overlap,
+        category_names=tuple(data.category_names),
+        thresholds=thresholds,
+        overall={
+            "tp": total_tp,
+            "fp": total_fp,
+            "fn": total_fn,
+            "precision": overall_rates[0],
+            "recall": overall_rates[1],
+            "f1": overall_rates[2],
+        },
+        per_class={"tp": tp, "fp": fp, "fn": fn, "precision": precision, "recall": recall, "f1": f1},
+        best=_best_f1(matches.score, matches.status, int(num_gt.sum())),
+        best_per_class=tuple(best_per_class),
+    )
+
+
+# ------------------------------------------------------------------- miss rate vs FPPI
+
+
+@dataclass(frozen=True, eq=False)
+class MissRateCurve:
+    """Miss rate against FPPI for one class or for all classes pooled.
+
+    ``fppi`` and ``miss_rate`` float64 [N]: one point per counted detection (TP or
+    FP) in descending score order (ties: image, then class, then the order of the
+    matching). ``reference_miss_rate`` float64 [9] at ``FPPI_REFERENCE``;
+    ``log_average_miss_rate``; NaN throughout when no box counts.
+    """
+
+    name: str
+    fppi: np.ndarray
+    miss_rate: np.ndarray
+    reference_miss_rate: np.ndarray
+    log_average_miss_rate: float
+    num_gt: int
+    num_det: int
+
+    def to_dict(self) -> dict[str, Any]:
+        fppi, miss_rate = _corners(self.fppi, self.miss_rate)
+        return json_safe(
+            {
+                "name": self.name,
+                "fppi": fppi,
+                "miss_rate": miss_rate,
+                "reference_miss_rate": self.reference_miss_rate,
+                "log_average_miss_rate": self.log_average_miss_rate,
+                "num_gt": self.num_gt,
+                "num_det": self.num_det,
+            }
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class MissRateFppi:
+    """Miss rate against false positives per image, overall (classes pooled) and per class."""
+
+    iou: float
+    ignore_overlap: str
+    num_images: int
+    reference_fppi: np.ndarray
+    overall: MissRateCurve
+    per_class: tuple[MissRateCurve, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "iou": float(self.iou),
+            "ignore_overlap": self.ignore_overlap,
+            "num_images": int(self.num_images),
+            "reference_fppi": json_safe(self.reference_fppi),
+            "overall": self.overall.to_dict(),
+            "classes": [curve.to_dict() for curve in self.per_class],
+        }
+
+
+def _corners(fppi: np.ndarray, miss_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The staircase reduced to its corners with FPPI > 0 (for log axes), at most
+    ``CURVE_POINTS`` of them spread evenly over log FPPI, the last one always kept."""
+    if not len(fppi):
+        return fppi, miss_rate
+    corner = np.append(fppi[1:] != fppi[:-1], True) & (fppi > 0)
+    fppi, miss_rate = fppi[corner], miss_rate[corner]
+    if len(fppi) > CURVE_POINTS:
+        grid = np.geomspace(fppi[0], fppi[-1], CURVE_POINTS)
+        keep = np.unique(np.append(np.searchsorted(fppi, grid, side="right") - 1, len(fppi) - 1))
+        fppi, miss_rate = fppi[keep], miss_rate[keep]
+    return fppi, miss_rate
+
+
+def _miss_rate_curve(name: str, status: np.ndarray, num_gt: int, num_images: int) -> MissRateCurve:
+    counted = status[status != IGNORED]
+    tp = np.cumsum(counted == TRUE_POSITIVE).astype(np.float64)
+    fp = np.cumsum(counted == FALSE_POSITIVE).astype(np.float64)
+    fppi = fp / num_images if num_images > 0 else np.full(len(fp), np.nan)
+    if num_gt == 0 or num_images == 0:
+        nan = np.full(len(FPPI_REFERENCE), np.nan)
+        return MissRateCurve(name, fppi, np.full(len(tp), np.nan), nan, float("nan"), num_gt, len(counted))
+    miss_rate = 1.0 - tp / num_gt
+    last = np.searchsorted(fppi, FPPI_REFERENCE, side="right") - 1
+    reference = np.where(last >= 0, miss_rate[np.maximum(last, 0)] if len(miss_rate) else 1.0, 1.0)
+    log_average = float(np.exp(np.mean(np.log(np.maximum(reference, MIN_MISS_RATE)))))
+    return MissRateCurve(name, fppi, miss_rate, reference, log_average, num_gt, len(counted))
+
+
+def miss_rate_fppi(data: AnalysisInput, *, iou: float = 0.5, ignore_overlap: IgnoreOverlap = "iou") -> MissRateFppi:
+    """Miss rate against false positives per image, and the log-average miss rate.
+
+    All detections are matched per image and class (module docstring); those on
+    ignored boxes are left out. In descending score order, after each remaining
+    detection: FPPI = FP so far / number of images (all of ``data.image_ids``), miss
+    rate = 1 - TP so far / counted boxes. Overall pools the classes (boxes and
+    detections of every class).
+
+    Log-average miss rate (Dollar et al., Caltech pedestrian benchmark, ``bbGt``
+    ``compRoc`` and ``dbEval``): at each of the nine reference FPPI 10^-2, 10^-1.75,
+    ..., 10^0 take the miss rate at the last point whose FPPI does not exceed it (1,
+    nothing detected, where even the first false positive exceeds it); the result is
+    exp(mean(log(max(miss rate, 1e-10)))). With ``ignore_overlap="ioa"`` on KAIST's
+    analysis input this is the benchmark's MR^-2 (which rounds the reference points
+    to four decimals).
+    """
+    num_images = len(data.image_ids)
+    matches = _match(data, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=True)
+    order = np.lexsort((np.arange(len(matches.score)), -matches.score))
+    status, category = matches.status[order], matches.category[order]
+    num_gt = _counted_gt(data)
+    per_class = tuple(
+        _miss_rate_curve(name, status[category == k], int(num_gt[k]), num_images)
+        for k, name in enumerate(data.category_names)
+    )
+    return MissRateFppi(
+        iou=float(iou),
+        ignore_overlap=ignore_overlap,
+        num_images=num_images,
+        reference_fppi=FPPI_REFERENCE.copy(),
+        overall=_miss_rate_curve("all", status, int(num_gt.sum()), num_images),
+        per_class=per_class,
+    )
