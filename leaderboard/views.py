@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+import evaluator
+
 from . import scoring, selectors, services
 from .forms import SignupForm, SubmissionForm
 from .models import Benchmark, Strategy, Submission, Track
@@ -131,7 +133,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "curves": plotted.curves if plotted else None,
         "curves_subset": plotted.get_subset_display().lower() if plotted else "",
         "history": selectors.score_history(submission) if request.user.is_staff else [],
-        "stats": selectors.stat_names(submission.track),
+        "stats": evaluator.get_protocol(submission.track.protocol).STAT_NAMES,
         "is_owner": request.user.is_authenticated and request.user.pk == submission.user_id,
     }
     return render(request, "leaderboard/submission.html", context)
