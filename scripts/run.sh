@@ -16,11 +16,12 @@ port=${PORT:-8000}
 
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py collectstatic --noinput >/dev/null
-mkdir -p var
+var=${VAR_DIR:-var}
+mkdir -p "$var"
 .venv/bin/celery -A leaderboard worker --beat --loglevel INFO --concurrency "${WORKER_CONCURRENCY:-2}" \
-  --schedule var/celerybeat-schedule >var/worker.log 2>&1 &
+  --schedule "$var/celerybeat-schedule" >"$var/worker.log" 2>&1 &
 worker=$!
 trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT INT TERM
 .venv/bin/python manage.py load_demo
-echo "Site: http://127.0.0.1:$port/  (worker log: var/worker.log)"
+echo "Site: http://127.0.0.1:$port/  (worker log: $var/worker.log)"
 .venv/bin/gunicorn leaderboard.wsgi --bind "${BIND:-127.0.0.1}:$port" --workers "${WEB_CONCURRENCY:-2}" --access-logfile -
