@@ -5,8 +5,10 @@ Runs on the embedded default (SQLite + file-system broker) and on PostgreSQL + R
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 
 import numpy as np
 import orjson
@@ -128,3 +130,55 @@ def test_worker_killed_mid_scoring_leaves_nothing_stuck(stack):
     assert status["status"] == "scored", status
     page = dave.http.get(stack.url(f"/submissions/{submission_id}/"), timeout=30).text
     assert "Heavy" in page
+
+
+def test_transfer_submission_is_scored_by_the_worker_with_its_derived_metrics(stack):
+    from evaluator import transfer
+    from leaderboard import demo_transfer
+
+    stack.manage("load_demo", "--no-submissions", "--skip-real", "--images", str(IMAGES))
+    erin = Participant(stack, "erin")
+    page = erin.http.get(stack.url("/submit/"), timeout=30).text
+    match = re.search(r'<option value="(\d+)"[^>]*>Demo Day2Night', page)
+    assert match, page
+    per_domain = IMAGES * 2 // 3  # as load_demo sizes the Day2Night splits
+    gt_data = {
+        domain.name: demo_transfer.generate_domain(domain, images=per_domain, seed=20 + n)
+        for n, domain in enumerate(demo_transfer.DOMAINS)
+    }
+    strategy = next(s for s in demo_transfer.STRATEGIES if s.key == "lwf")
+    archive = demo_transfer.submission_archive(strategy, gt_data)
+    submission_id = erin.submission_id(
+        erin.submit(track_id=int(match.group(1)), method="My LwF", filename="lwf.zip", content=archive)
+    )
+    assert erin.wait_finished(submission_id)["status"] == "scored"
+
+    board = erin.http.get(stack.url("/tracks/demo-day2night-transfer/leaderboard.json"), timeout=30).json()
+    (row,) = board["rows"]
+    assert row["method"] == "My LwF"
+
+    # The same figures, computed here with the engine from the archive and the split files.
+    matrix = np.full((3, 3), np.nan)
+    for column, domain in enumerate(demo_transfer.DOMAINS):
+        gt_path = stack.root / "ground_truth" / "demo-day2night" / domain.name / f"{domain.name}.json"
+        gt = evaluator.load_ground_truth(gt_path, protocol="coco")
+        public = evaluator.subsets.public_image_ids(
+            evaluator.image_ids(gt, protocol="coco"), seed=f"demo-day2night-{domain.name}", fraction=0.5
+        )
+        for stage in (1, 2, 3):
+            path = stack.root / f"stage{stage}-{domain.name}.json"
+            with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+                path.write_bytes(zf.read(f"stage{stage}/{domain.name}.json"))
+            results = evaluator.load_results(path, protocol="coco", ground_truth=gt)
+            matrix[stage - 1, column] = evaluator.evaluate(gt, results, protocol="coco", images=public).stats["AP"]
+    expected = transfer.transfer_metrics(
+        matrix,
+        parameters=list(strategy.parameters_millions),
+        replay_samples=list(strategy.replay_samples),
+        compute=list(strategy.gpu_hours),
+        dataset_size=70000,
+    )
+    for name in ("target_after", "gain", "forgetting", "gap_closed", "BWT", "FWT", "SSS"):
+        assert row[name] == expected[name], name
+    detail = erin.http.get(stack.url(f"/submissions/{submission_id}/"), timeout=30).text
+    assert "Every stage on every domain" in detail
