@@ -212,6 +212,7 @@ class Score(models.Model):
     stats = models.JSONField(default=dict)
     per_class = models.JSONField(default=list)
     curves = models.JSONField(default=dict)
+    explorer = models.JSONField(default=dict, help_text="Operating-point counts for the threshold explorer.")
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from evaluator import transfer
 from evaluator.transfer_archive import Cell, read_upload, relabel
 
 from . import ground_truth
+from .explorer import explorer_data
 from .models import Score, Submission, Track, TrackDomain
 
 
@@ -29,6 +30,7 @@ class CellResult:
     stage: int
     subset: str
     evaluation: evaluator.Evaluation
+    explorer: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,11 +81,12 @@ def evaluate(submission: Submission) -> tuple[list[CellResult], list[TransferRes
         results = evaluator.load_results(path, protocol=track.protocol, ground_truth=gt)
         public = ground_truth.public_image_ids(split, gt)
         return [
-            CellResult(split.pk, split.checksum, 1, Score.Subset.FULL, evaluator.evaluate(gt, results, protocol=track.protocol)),
             CellResult(
-                split.pk, split.checksum, 1, Score.Subset.PUBLIC,
-                evaluator.evaluate(gt, results, protocol=track.protocol, images=public),
-            ),
+                split.pk, split.checksum, 1, subset,
+                evaluator.evaluate(gt, results, protocol=track.protocol, images=images),
+                explorer_data(track.protocol, gt, results, images),
+            )
+            for subset, images in ((Score.Subset.FULL, None), (Score.Subset.PUBLIC, public))
         ], []  # fmt: skip
 
     sequence = domains(track)

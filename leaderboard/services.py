@@ -192,6 +192,7 @@ def submission_score(*, submission: Submission) -> None:
                 stats=data["stats"],
                 per_class=data["per_class"],
                 curves=data["curves"],
+                explorer=cell.explorer,
             )
         for result in transfers:
             stats = evaluator.types.json_safe(result.stats)

@@ -131,6 +131,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "transfer_scores": transfer_scores,
         "matrix_metric": scoring.matrix_metric(submission.track) if submission.track.is_transfer else "",
         "curves": plotted.curves if plotted else None,
+        "explorer": plotted.explorer if plotted and not submission.track.is_transfer else None,
         "curves_subset": plotted.get_subset_display().lower() if plotted else "",
         "history": selectors.score_history(submission) if request.user.is_staff else [],
         "stats": evaluator.get_protocol(submission.track.protocol).STAT_NAMES,

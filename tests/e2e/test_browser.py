@@ -91,6 +91,19 @@ def test_participant_uploads_and_sees_the_score_arrive(page, tmp_path):
     assert page.locator("table.stats").first.is_visible()
     assert "Per-class results" in page.content()
 
+    # The threshold explorer: moving the confidence slider changes the operating point.
+    page.wait_for_function("() => document.getElementById('op-tp').textContent !== ''")
+    before = page.locator("#op-tp").inner_text(), page.locator("#op-fp").inner_text()
+    page.evaluate(
+        "() => { const s = document.getElementById('explorer-score'); s.value = '0';"
+        " s.dispatchEvent(new Event('input')); }"
+    )
+    after = page.locator("#op-tp").inner_text(), page.locator("#op-fp").inner_text()
+    assert after != before
+    assert int(after[0]) >= int(before[0])  # a lower threshold keeps more detections
+    assert page.locator("#sweep .scatterlayer .trace").count() >= 3
+    assert page.locator("#confusion .hm, #confusion .heatmaplayer image").count() >= 1
+
     page.click("text=Demo COCO-style detection")
     leaderboard = page.locator("#leaderboard")
     assert "Browser R-CNN" in leaderboard.inner_text()

@@ -1,0 +1,71 @@
+"""The analysis data stored at scoring time agrees with the engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import evaluator
+from evaluator import analysis
+from evaluator.protocols import coco
+from leaderboard import ground_truth, services, tasks
+from leaderboard.explorer import explorer_data
+from leaderboard.models import Score
+from tests.conftest import shared_file
+from tests.leaderboard.conftest import results_upload
+
+
+@pytest.fixture
+def demo_pair():
+    gt = evaluator.load_ground_truth(shared_file("coco-val2014-100/instances_val2014_100.json"), protocol="coco")
+    results = evaluator.load_results(
+        shared_file("coco-val2014-100/instances_val2014_fakebbox100_results.json"), protocol="coco", ground_truth=gt
+    )
+    return gt, results
+
+
+def test_stored_sweep_counts_equal_the_operating_point_at_each_threshold(demo_pair):
+    gt, results = demo_pair
+    data = explorer_data("coco", gt, results, None)
+    inputs = coco.analysis_input(gt, results)
+    for i in (0, len(data["thresholds"]) // 2, len(data["thresholds"]) - 1):
+        threshold = data["thresholds"][i]
+        for iou in ("0.50", "0.75"):
+            point = analysis.operating_point(inputs, iou=float(iou), score=threshold, ignore_overlap="ioa")
+            overall = data["sweeps"][iou]["overall"]
+            assert (overall["tp"][i], overall["fp"][i], overall["fn"][i]) == (
+                point.overall["tp"],
+                point.overall["fp"],
+                point.overall["fn"],
+            )
+
+
+def test_stored_confusion_rows_count_every_object(demo_pair):
+    gt, results = demo_pair
+    data = explorer_data("coco", gt, results, None)
+    matrix = np.array([[0 if v is None else v for v in row] for row in data["confusion"]["by_score"]["0.5"]])
+    inputs = coco.analysis_input(gt, results)
+    counted = np.bincount(
+        inputs.ground_truth.category[~inputs.ground_truth.ignore], minlength=len(inputs.category_names)
+    )
+    np.testing.assert_array_equal(matrix[:-1].sum(axis=1), counted)
+
+
+def test_area_under_the_stored_pr_curve_is_ap50(demo_pair):
+    gt, results = demo_pair
+    evaluation = evaluator.evaluate(gt, results, protocol="coco")
+    curve = evaluation.curves["overall"]["0.50"]
+    assert np.mean(curve) == pytest.approx(evaluation.stats["AP50"], abs=1e-4)  # the curve is rounded to 4 decimals
+
+
+@pytest.mark.django_db
+def test_scored_submission_stores_explorer_data_for_both_subsets(user, track, gt_data):
+    submission = services.submission_create(user=user, track=track, upload=results_upload(gt_data), method_name="x")
+    tasks.score_submission(submission.pk)
+    public = submission.scores.get(subset=Score.Subset.PUBLIC)
+    full = submission.scores.get(subset=Score.Subset.FULL)
+    assert public.explorer["classes"] == [c["name"] for c in gt_data["categories"]]
+    gt = ground_truth.load(track.split)
+    results = evaluator.load_results(submission.file.path, protocol="coco", ground_truth=gt)
+    assert full.explorer == explorer_data("coco", gt, results, None)
+    assert public.explorer["sweeps"]["0.50"]["overall"] != full.explorer["sweeps"]["0.50"]["overall"]
