@@ -107,3 +107,16 @@ def test_kaist_imports_as_day_and_night_domain_splits(settings):
     assert evaluator.evaluate(gt, results, protocol="kaist").stats["MR_all"] == pytest.approx(
         0.0785771217854902, abs=1e-12
     )
+
+
+def test_demo_loads_real_voc2007_with_yolov2_scored_exactly(settings):
+    shared_file("voc2007-test/VOC2007_test_annotations.tar.gz")
+    shared_file("voc2007-test/yolov2_detections")
+    run("load_demo", "--images", "30")
+    track = Track.objects.get(slug="voc2007-detection")
+    assert track.split.image_count == 4952
+    yolo = Submission.objects.get(track=track, method_name="YOLOv2 (VOC07+12)")
+    tasks.score_submission(yolo.pk)
+    full = Score.objects.get(submission=yolo, subset=Score.Subset.FULL, is_current=True)
+    assert full.stats["mAP"] == pytest.approx(0.7214368051042481, abs=1e-12)
+    assert full.explorer["classes"][0] == "aeroplane"

@@ -42,6 +42,7 @@ class Command(BaseCommand):
         self.load_generated_coco(options["images"])
         self.load_day2night(max(options["images"] * 2 // 3, 20))
         if not options["skip_real"]:
+            self.load_voc(Path(settings.SHARED_DATA_DIR) / "voc2007-test")
             self.load_kaist(Path(settings.SHARED_DATA_DIR) / "kaist-daynight")
 
     def baseline(self, track: Track, name: str, filename: str, content: bytes, **extra) -> None:
@@ -139,6 +140,49 @@ class Command(BaseCommand):
             self.baseline(
                 track, strategy.method, f"{strategy.key}.zip", archive, strategy=strategy.key,
                 uses_target_labels=strategy.uses_target_labels, description="Simulated strategy (demo data).",
+            )  # fmt: skip
+
+    def load_voc(self, root: Path) -> None:
+        annotations = root / "VOC2007_test_annotations.tar.gz"
+        if not annotations.exists():
+            self.stdout.write(
+                f"PASCAL VOC 2007: {annotations} not found; import it with\n"
+                "  manage.py import_split VOC2007_test_annotations.tar.gz --benchmark voc2007 --protocol voc07 --split test"
+            )
+            return
+        benchmark, _ = Benchmark.objects.update_or_create(
+            slug="voc2007",
+            defaults={
+                "name": "PASCAL VOC 2007",
+                "protocol": "voc07",
+                "is_demo": False,
+                "description": "The PASCAL VOC 2007 test set: 4,952 images, 20 classes, difficult objects ignored; "
+                "11-point interpolated AP as in the official devkit.",
+                "citation": "Everingham et al., The PASCAL Visual Object Classes (VOC) Challenge, IJCV 2010.",
+            },
+        )
+        report = split_import(source=annotations, benchmark=benchmark, slug="test", name="VOC2007 test")
+        track, _ = Track.objects.update_or_create(
+            slug="voc2007-detection",
+            defaults={
+                "benchmark": benchmark,
+                "split": report.split,
+                "name": "VOC 2007 detection",
+                "primary_metric": "mAP",
+            },
+        )
+        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
+        detections = root / "yolov2_detections"
+        if detections.is_dir():
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in sorted(detections.glob("comp4_det_test_*.txt")):
+                    archive.write(path, path.name)
+            self.baseline(
+                track, "YOLOv2 (VOC07+12)", "yolov2_comp4.zip", buffer.getvalue(),
+                description="Real YOLOv2 detections on VOC2007 test from a public PyTorch reimplementation "
+                "trained on VOC07+12 trainval.",
+                paper_url="https://arxiv.org/abs/1612.08242",
             )  # fmt: skip
 
     def load_kaist(self, root: Path) -> None:

@@ -1,0 +1,282 @@
+"""API views: each validates, calls the site's services and selectors, and serialises."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularSwaggerView, _get_sidecar_url
+from rest_framework import mixins, parsers, permissions, status, throttling, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+import evaluator
+from leaderboard import selectors, services
+from leaderboard.models import Benchmark, Score, Split, Submission, Track
+
+from . import filters, serializers
+from .errors import Refused
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: OpenApiResponse(serializers.ErrorSerializer) for code in codes}
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class ScopedUserThrottle(throttling.UserRateThrottle):
+    """A per-user (or per-address) rate read from DEFAULT_THROTTLE_RATES[scope] when set there."""
+
+    default_rate = "30/hour"
+
+    def get_rate(self) -> str:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate
+
+
+class SubmissionCreateThrottle(ScopedUserThrottle):
+    scope = "submissions"
+    default_rate = "30/hour"
+
+
+class TokenThrottle(ScopedUserThrottle):
+    scope = "token"
+    default_rate = "20/minute"
+
+
+class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
+    """Benchmarks: a protocol, its hidden splits and its tracks."""
+
+    queryset = Benchmark.objects.prefetch_related("tracks", "splits")
+    serializer_class = serializers.BenchmarkSerializer
+    lookup_field = "slug"
+    lookup_value_converter = "slug"
+    filterset_class = filters.BenchmarkFilter
+    ordering_fields = ["name", "slug", "created_at"]
+    ordering = ["name"]
+    pagination_class = Pagination
+
+
+class SplitViewSet(viewsets.ReadOnlyModelViewSet):
+    """Splits: public metadata only; their ground truth is never served."""
+
+    queryset = Split.objects.select_related("benchmark")
+    serializer_class = serializers.SplitSerializer
+    lookup_value_converter = "int"
+    filterset_class = filters.SplitFilter
+    ordering_fields = ["name", "image_count", "benchmark__name"]
+    ordering = ["benchmark__name", "name"]
+    pagination_class = Pagination
+
+
+@extend_schema_view(retrieve=extend_schema(responses={200: serializers.TrackDetailSerializer, **errors(404)}))
+class TrackViewSet(viewsets.ReadOnlyModelViewSet):
+    """Tracks: what is ranked on which split, the submission limits and the leaderboard."""
+
+    queryset = Track.objects.select_related("benchmark", "split")
+    lookup_field = "slug"
+    lookup_value_converter = "slug"
+    filterset_class = filters.TrackFilter
+    ordering_fields = ["name", "slug", "opens_at", "closes_at"]
+    ordering = ["benchmark__name", "name"]
+    pagination_class = Pagination
+
+    def get_serializer_class(self):
+        return serializers.TrackSerializer if self.action == "list" else serializers.TrackDetailSerializer
+
+    @extend_schema(
+        summary="A track's leaderboard",
+        description="One row per participant, ranked as on the track's page. The private (full) subset can be "
+        "asked for only once the hosts have revealed it.",
+        parameters=[serializers.LeaderboardQuerySerializer],
+        responses={200: serializers.LeaderboardSerializer, **errors(400, 403, 404)},
+    )
+    @action(detail=True, filter_backends=[], pagination_class=None)
+    def leaderboard(self, request: Request, slug: str) -> Response:
+        track = self.get_object()
+        query = serializers.LeaderboardQuerySerializer(data=request.query_params, context={"track": track})
+        query.is_valid(raise_exception=True)
+        subset = query.validated_data.get("subset") or selectors.visible_subset(track)
+        if subset == Score.Subset.FULL and not track.private_revealed:
+            raise Refused("The private leaderboard is shown once the hosts reveal it.", field="subset", status_code=403)
+        rows = selectors.leaderboard_rows(
+            track=track,
+            subset=subset,
+            sort=query.validated_data.get("sort"),
+            strategy=query.validated_data.get("strategy"),
+            target_labels=query.validated_data.get("target_labels"),
+        )
+        columns = list(selectors.leaderboard_columns(track))
+        board = {
+            "track": track.slug,
+            "subset": subset,
+            "primary_metric": track.primary_metric,
+            "higher_is_better": track.higher_is_better,
+            "columns": columns,
+            "domains": [d.name for d in track.domains.order_by("position")] if track.is_transfer else [],
+            "rows": [{"rank": rank, "row": row} for rank, row in enumerate(rows, start=1)],
+        }
+        return Response(serializers.LeaderboardSerializer(board, context={"columns": columns}).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your own submissions", responses={200: serializers.SubmissionSerializer(many=True)}),
+    retrieve=extend_schema(
+        summary="One submission: status, error message (yours only) and the scores you may see",
+        responses={200: serializers.SubmissionDetailSerializer, **errors(404)},
+    ),
+)
+class SubmissionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Submissions: upload, poll, read the scores, cancel."""
+
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    lookup_value_converter = "int"
+    filterset_class = filters.SubmissionFilter
+    ordering_fields = ["created_at", "finished_at", "method_name", "status"]
+    pagination_class = Pagination
+
+    def get_queryset(self) -> QuerySet[Submission]:
+        if getattr(self, "swagger_fake_view", False):
+            return Submission.objects.none()
+        if self.action == "list":
+            return selectors.user_submissions(self.request.user).select_related("user")
+        return Submission.objects.select_related("track__benchmark", "user")
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return serializers.SubmissionSerializer
+        if self.action == "create":
+            return serializers.SubmissionCreateSerializer
+        return serializers.SubmissionDetailSerializer
+
+    def get_permissions(self):
+        if self.action in ("retrieve", "scores"):
+            return [permissions.AllowAny()]
+        return [permissions.IsAuthenticated()]
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(SubmissionCreateThrottle())
+        return throttles
+
+    def get_object(self) -> Submission:
+        submission = super().get_object()
+        if not selectors.can_view_submission(self.request.user, submission):
+            raise NotFound("No such submission.")
+        return submission
+
+    @extend_schema(
+        summary="Submit a results file",
+        description="The same fields and checks as the site's upload form. Refusals (a malformed file, a closed "
+        "track, the daily or total limit, a file already submitted) answer 400 with the site's message.",
+        request={"multipart/form-data": serializers.SubmissionCreateSerializer},
+        responses={201: serializers.SubmissionDetailSerializer, **errors(400, 401, 403, 429)},
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        form = serializers.SubmissionCreateSerializer(data=request.data, context=self.get_serializer_context())
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        track, upload = data.pop("track"), data.pop("file")
+        try:
+            submission = services.submission_create(user=request.user, track=track, upload=upload, **data)
+        except services.SubmissionRefused as exc:
+            raise Refused(str(exc), field="file") from None
+        body = serializers.SubmissionDetailSerializer(submission, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
+
+    @extend_schema(
+        summary="Per-class tables, curve data and, for transfer tracks, the derived metrics",
+        responses={200: serializers.SubmissionScoresSerializer, **errors(404)},
+    )
+    @action(detail=True, filter_backends=[], pagination_class=None)
+    def scores(self, request: Request, pk: str) -> Response:
+        submission = self.get_object()
+        data = {
+            "submission": submission,
+            "stat_names": list(evaluator.get_protocol(submission.track.protocol).STAT_NAMES),
+            "scores": selectors.visible_scores(request.user, submission),
+            "transfer_scores": selectors.visible_transfer_scores(request.user, submission),
+        }
+        return Response(serializers.SubmissionScoresSerializer(data).data)
+
+    @extend_schema(
+        summary="Cancel your queued or running submission",
+        request=None,
+        responses={200: serializers.SubmissionDetailSerializer, **errors(401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def cancel(self, request: Request, pk: str) -> Response:
+        submission = self.get_object()
+        if submission.user_id != request.user.pk:
+            raise Refused("Only the participant who submitted it can cancel a submission.", status_code=403)
+        if not services.submission_cancel(submission=submission):
+            submission.refresh_from_db()
+            raise Refused(
+                f"Only a queued or running submission can be cancelled; this one is {submission.status}.",
+                status_code=409,
+            )
+        submission.refresh_from_db()
+        return Response(serializers.SubmissionDetailSerializer(submission, context=self.get_serializer_context()).data)
+
+
+class TokenView(APIView):
+    """Exchange a username and password for your API token (the one shown on your profile page)."""
+
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [TokenThrottle]
+    parser_classes = [parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser]
+
+    @extend_schema(
+        summary="Get your API token",
+        request=AuthTokenSerializer,
+        responses={200: serializers.TokenSerializer, **errors(400, 429)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        credentials = AuthTokenSerializer(data=request.data, context={"request": request})
+        credentials.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=credentials.validated_data["user"])
+        return Response({"token": token.key})
+
+
+@login_required
+@require_POST
+def token_regenerate(request: HttpRequest) -> HttpResponse:
+    """The profile page's button: a new token; the old one stops working at once."""
+    with transaction.atomic():
+        Token.objects.filter(user=request.user).delete()
+        Token.objects.create(user=request.user)
+    messages.success(request, "Your new API token is shown below; the old one no longer works.")
+    return redirect("profile")
+
+
+class DocsView(SpectacularSwaggerView):
+    """Swagger UI with its files served by this site (drf-spectacular-sidecar), never from a CDN."""
+
+    url_name = "api:schema"
+
+    @staticmethod
+    def _swagger_ui_resource(filename: str) -> str:
+        return _get_sidecar_url(f"swagger-ui-dist/{filename}")
+
+    @staticmethod
+    def _swagger_ui_favicon() -> str:
+        return _get_sidecar_url("swagger-ui-dist/favicon-32x32.png")
