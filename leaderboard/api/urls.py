@@ -1,6 +1,6 @@
 """The REST API, versioned under /api/v1/; the token button of the profile page under /api/token/."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
@@ -20,5 +20,6 @@ urlpatterns = [
     path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("v1/docs/", views.DocsView.as_view(), name="docs"),
     path("v1/", include(router.urls)),
+    re_path(r"^v1/.+/$", views.not_found),
     path("token/regenerate/", views.token_regenerate, name="token-regenerate"),
 ]

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -266,6 +266,11 @@ def token_regenerate(request: HttpRequest) -> HttpResponse:
         Token.objects.create(user=request.user)
     messages.success(request, "Your new API token is shown below; the old one no longer works.")
     return redirect("profile")
+
+
+def not_found(request: HttpRequest) -> JsonResponse:
+    """Unknown addresses under /api/v1/ answer in the API's error body, not with an HTML page."""
+    return JsonResponse({"detail": "No such API endpoint; see /api/v1/docs/.", "errors": {}}, status=404)
 
 
 class DocsView(SpectacularSwaggerView):

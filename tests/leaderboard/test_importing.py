@@ -120,3 +120,47 @@ def test_demo_loads_real_voc2007_with_yolov2_scored_exactly(settings):
     full = Score.objects.get(submission=yolo, subset=Score.Subset.FULL, is_current=True)
     assert full.stats["mAP"] == pytest.approx(0.7214368051042481, abs=1e-12)
     assert full.explorer["classes"][0] == "aeroplane"
+
+
+def test_bdd_labels_split_by_time_of_day_with_rejected_reasons(tmp_path):
+    sample = shared_file("bdd100k-sample/track_sample_anns.json")
+    with pytest.raises(CommandError, match="no frame has a usable time of day"):
+        run("import_bdd", str(sample))
+    output = run("import_bdd", str(sample), "--default-timeofday", "daytime")
+    assert (
+        "imported: bdd100k-day2night/day, 202 images (pedestrian 191, rider 119, car 2726, truck 65, bus 21, motorcycle 119)"
+        in output
+    )
+    assert "unchanged" in run("import_bdd", str(sample), "--default-timeofday", "daytime")
+
+    box = {"x1": 10, "y1": 20, "x2": 110, "y2": 80}
+    frames = [
+        {"name": "a.jpg", "attributes": {"timeofday": "daytime"}, "labels": [{"category": "car", "box2d": box}]},
+        {"name": "b.jpg", "attributes": {"timeofday": "dawn/dusk"}, "labels": [{"category": "bus", "box2d": box}]},
+        {
+            "name": "c.jpg",
+            "attributes": {"timeofday": "night"},
+            "labels": [
+                {"category": "pedestrian", "box2d": box, "attributes": {"crowd": True}},
+                {"category": "lane/single white", "poly2d": []},
+                {"category": "car", "box2d": {"x1": 5, "y1": 5, "x2": 5, "y2": 9}},
+                {"category": "car"},
+            ],
+        },
+        {"name": "d.jpg", "attributes": {"timeofday": "undefined"}, "labels": []},
+    ]
+    source = tmp_path / "labels.json"
+    source.write_text(json.dumps(frames))
+    output = run("import_bdd", str(source), "--benchmark", "bdd-small")
+    assert "bdd-small/day, 1 images (car 1)" in output
+    assert "bdd-small/dawn-dusk, 1 images (bus 1)" in output
+    assert "bdd-small/night, 1 images (pedestrian 1)" in output
+    assert "rejected 1: label of category 'lane/single white'" in output
+    assert "rejected 1: car label: box2d of zero or negative size" in output
+    assert "rejected 1: car label: no box2d" in output
+    assert "rejected 1: frame with timeofday undefined" in output
+    assert set(Split.objects.filter(benchmark__slug="bdd-small").values_list("domain", flat=True)) == {
+        "day",
+        "dawn-dusk",
+        "night",
+    }
