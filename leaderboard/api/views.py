@@ -58,7 +58,14 @@ class TokenThrottle(ScopedUserThrottle):
     default_rate = "20/minute"
 
 
-class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
+class PublicViewSet(viewsets.ReadOnlyModelViewSet):
+    """Public catalogue: anyone reads it, nobody writes it through the API."""
+
+    permission_classes = [permissions.AllowAny]
+    pagination_class = Pagination
+
+
+class BenchmarkViewSet(PublicViewSet):
     """Benchmarks: a protocol, its hidden splits and its tracks."""
 
     queryset = Benchmark.objects.prefetch_related("tracks", "splits")
@@ -68,10 +75,9 @@ class BenchmarkViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.BenchmarkFilter
     ordering_fields = ["name", "slug", "created_at"]
     ordering = ["name"]
-    pagination_class = Pagination
 
 
-class SplitViewSet(viewsets.ReadOnlyModelViewSet):
+class SplitViewSet(PublicViewSet):
     """Splits: public metadata only; their ground truth is never served."""
 
     queryset = Split.objects.select_related("benchmark")
@@ -80,11 +86,10 @@ class SplitViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.SplitFilter
     ordering_fields = ["name", "image_count", "benchmark__name"]
     ordering = ["benchmark__name", "name"]
-    pagination_class = Pagination
 
 
 @extend_schema_view(retrieve=extend_schema(responses={200: serializers.TrackDetailSerializer, **errors(404)}))
-class TrackViewSet(viewsets.ReadOnlyModelViewSet):
+class TrackViewSet(PublicViewSet):
     """Tracks: what is ranked on which split, the submission limits and the leaderboard."""
 
     queryset = Track.objects.select_related("benchmark", "split")
@@ -93,7 +98,6 @@ class TrackViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = filters.TrackFilter
     ordering_fields = ["name", "slug", "opens_at", "closes_at"]
     ordering = ["benchmark__name", "name"]
-    pagination_class = Pagination
 
     def get_serializer_class(self):
         return serializers.TrackSerializer if self.action == "list" else serializers.TrackDetailSerializer

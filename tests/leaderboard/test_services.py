@@ -50,7 +50,7 @@ def test_scoring_stores_full_and_public_scores_equal_to_the_engine(user, track, 
     assert scores[Score.Subset.PUBLIC].primary_value == public.stats["AP"]
     assert full.stats["AP"] != public.stats["AP"]
     assert scores[Score.Subset.FULL].stats["AP50"] == full.stats["AP50"]
-    assert len(scores[Score.Subset.FULL].per_class) == 6
+    assert len(scores[Score.Subset.FULL].per_class) == 80
     assert scores[Score.Subset.FULL].ground_truth_checksum == track.split.checksum
 
 
