@@ -15,6 +15,8 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import EvaluatorError, InvalidInput, Problem, UnknownProtocol
 from .protocols import PROTOCOL_NAMES, get_protocol
 from .types import ClassResult, Evaluation
@@ -54,6 +56,34 @@ def evaluate(
     return module.evaluate(ground_truth, results)
 
 
+def bootstrap_interval(
+    ground_truth: Any,
+    results: Any,
+    *,
+    protocol: str,
+    images: Collection[int | str] | None = None,
+    resamples: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float] | None:
+    """A percentile bootstrap interval over images for the protocol's primary metric.
+
+    None for protocols without a bootstrap (see each protocol's ``bootstrap``).
+    """
+    module = get_protocol(protocol)
+    if not hasattr(module, "bootstrap"):
+        return None
+    if images is not None:
+        ground_truth, results = module.restrict(ground_truth, results, frozenset(images))
+    values = module.bootstrap(ground_truth, results, resamples=resamples, seed=seed)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return None
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def evaluate_files(ground_truth_path: str | Path, results_path: str | Path, *, protocol: str) -> Evaluation:
     """Load both inputs and score them: the whole pipeline in one call."""
     gt = load_ground_truth(ground_truth_path, protocol=protocol)
@@ -70,6 +100,7 @@ __all__ = [
     "Problem",
     "UnknownProtocol",
     "__version__",
+    "bootstrap_interval",
     "evaluate",
     "evaluate_files",
     "get_protocol",

@@ -213,6 +213,8 @@ class Score(models.Model):
     per_class = models.JSONField(default=list)
     curves = models.JSONField(default=dict)
     explorer = models.JSONField(default=dict, help_text="Operating-point counts for the threshold explorer.")
+    interval_low = models.FloatField(null=True, blank=True, help_text="95% bootstrap interval of the primary metric.")
+    interval_high = models.FloatField(null=True, blank=True)
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -22,6 +22,8 @@ from . import ground_truth
 from .explorer import explorer_data
 from .models import Score, Submission, Track, TrackDomain
 
+BOOTSTRAP_RESAMPLES = 200
+
 
 @dataclass(frozen=True)
 class CellResult:
@@ -31,6 +33,7 @@ class CellResult:
     subset: str
     evaluation: evaluator.Evaluation
     explorer: dict = field(default_factory=dict)
+    interval: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ def evaluate(submission: Submission) -> tuple[list[CellResult], list[TransferRes
                 split.pk, split.checksum, 1, subset,
                 evaluator.evaluate(gt, results, protocol=track.protocol, images=images),
                 explorer_data(track.protocol, gt, results, images),
+                evaluator.bootstrap_interval(
+                    gt, results, protocol=track.protocol, images=images, resamples=BOOTSTRAP_RESAMPLES
+                ),
             )
             for subset, images in ((Score.Subset.FULL, None), (Score.Subset.PUBLIC, public))
         ], []  # fmt: skip

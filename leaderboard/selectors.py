@@ -118,6 +118,18 @@ def leaderboard_rows(
     return ranked.order_by(*_primary_order(track))
 
 
+def mark_separability(rows: list) -> None:
+    """Flag the rows whose bootstrap interval overlaps the best-ranked row's (``not_separable``)."""
+    with_interval = [row for row in rows if getattr(row, "interval_low", None) is not None]
+    if not with_interval:
+        return
+    leader = min(with_interval, key=rows.index)
+    for row in with_interval:
+        row.not_separable = row is not leader and (
+            row.interval_low <= leader.interval_high and leader.interval_low <= row.interval_high
+        )
+
+
 @dataclass(frozen=True)
 class TrackSummary:
     track: Track

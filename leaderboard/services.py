@@ -193,6 +193,8 @@ def submission_score(*, submission: Submission) -> None:
                 per_class=data["per_class"],
                 curves=data["curves"],
                 explorer=cell.explorer,
+                interval_low=cell.interval[0] if cell.interval else None,
+                interval_high=cell.interval[1] if cell.interval else None,
             )
         for result in transfers:
             stats = evaluator.types.json_safe(result.stats)

@@ -324,3 +324,66 @@ def analysis_input(gt: CocoGroundTruth, results: CocoResults) -> AnalysisInput:
             ignore=np.zeros(int(known.sum()), dtype=bool),
         ),
     )
+
+
+def _bootstrap_groups(gt: CocoGroundTruth, results: CocoResults) -> tuple[list, np.ndarray]:
+    dets = _Detections(gt, results)
+    matched, ignored = _match(gt, dets)
+    num_images, num_k = len(gt.image_ids), len(gt.category_ids)
+    kept_gt = ~gt.iscrowd & (gt.area >= AREA_RANGES[0][0]) & (gt.area <= AREA_RANGES[0][1])
+    objects = np.zeros((num_k, num_images))
+    np.add.at(objects, (gt.ann_category[kept_gt], gt.ann_image[kept_gt]), 1)
+    by_category = np.argsort(dets.category, kind="stable")
+    bounds = np.searchsorted(dets.category[by_category], np.arange(num_k + 1))
+    groups = []
+    for k in range(num_k):
+        rows = by_category[bounds[k] : bounds[k + 1]]
+        rows = rows[np.lexsort((dets.rank[rows], dets.image[rows], -dets.score[rows]))]
+        tp = (matched[0][:, rows] & ~ignored[0][:, rows]).astype(float)
+        fp = (~matched[0][:, rows] & ~ignored[0][:, rows]).astype(float)
+        groups.append((dets.image[rows], tp, fp))
+    return groups, objects
+
+
+def weighted_ap(groups: list, objects: np.ndarray, weights: np.ndarray) -> float:
+    """AP with each image counted ``weights[i]`` times; all ones gives the stat ``AP`` exactly."""
+    precisions = []
+    for k, (image, tp, fp) in enumerate(groups):
+        npig = float(objects[k] @ weights)
+        if npig == 0:
+            continue
+        q = np.zeros((len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS)))
+        if len(image):
+            w = weights[image]
+            tp_sum = np.cumsum(tp * w, axis=1)
+            fp_sum = np.cumsum(fp * w, axis=1)
+            rc = tp_sum / npig
+            pr = tp_sum / (fp_sum + tp_sum + np.spacing(1))
+            envelope = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
+            for t in range(len(IOU_THRESHOLDS)):
+                inds = np.searchsorted(rc[t], RECALL_THRESHOLDS, side="left")
+                valid = inds < len(image)
+                q[t, valid] = envelope[t, inds[valid]]
+        precisions.append(q.ravel())
+    return float(np.mean(np.concatenate(precisions))) if precisions else float("nan")
+
+
+def bootstrap(gt: CocoGroundTruth, results: CocoResults, *, resamples: int = 200, seed: int = 0) -> np.ndarray:
+    """AP (IoU .50:.95, all areas, 100 detections) on ``resamples`` bootstrap resamples of the images.
+
+    Each resample draws the split's images with replacement (seeded); an image drawn
+    n times counts n times: its detections and objects weigh n in the cumulative
+    true and false positives and in the number of objects. This equals scoring the
+    duplicated images, except that the copies of a detection enter the curve in one
+    step instead of n adjacent ones, which can only move the precision envelope at
+    the recall points between those steps. A category none of whose objects was
+    drawn drops out of that resample's mean, as it would from COCO's.
+    """
+    groups, objects = _bootstrap_groups(gt, results)
+    num_images = objects.shape[1]
+    rng = np.random.default_rng(seed)
+    values = np.empty(resamples)
+    for b in range(resamples):
+        weights = np.bincount(rng.integers(0, num_images, num_images), minlength=num_images).astype(float)
+        values[b] = weighted_ap(groups, objects, weights)
+    return values

@@ -69,3 +69,31 @@ def test_scored_submission_stores_explorer_data_for_both_subsets(user, track, gt
     results = evaluator.load_results(submission.file.path, protocol="coco", ground_truth=gt)
     assert full.explorer == explorer_data("coco", gt, results, None)
     assert public.explorer["sweeps"]["0.50"]["overall"] != full.explorer["sweeps"]["0.50"]["overall"]
+
+
+def test_bootstrap_with_every_image_once_is_the_ap_and_intervals_cover_it(demo_pair):
+    gt, results = demo_pair
+    groups, objects = coco._bootstrap_groups(gt, results)
+    ap = evaluator.evaluate(gt, results, protocol="coco").stats["AP"]
+    assert coco.weighted_ap(groups, objects, np.ones(objects.shape[1])) == ap
+    low, high = evaluator.bootstrap_interval(gt, results, protocol="coco", resamples=100)
+    assert low < ap < high
+    assert (low, high) == evaluator.bootstrap_interval(gt, results, protocol="coco", resamples=100)  # seeded
+
+
+@pytest.mark.django_db
+def test_leaderboard_marks_entries_not_separable_from_the_leader(client, user, other_user, track, gt_data):
+    from django.urls import reverse
+
+    for who, profile in ((user, 3), (other_user, 3)):
+        submission = services.submission_create(
+            user=who,
+            track=track,
+            upload=results_upload(gt_data, profile=profile, seed=who.pk),
+            method_name=who.username,
+        )
+        tasks.score_submission(submission.pk)
+        score = submission.scores.get(subset=Score.Subset.PUBLIC)
+        assert score.interval_low < score.primary_value < score.interval_high
+    page = client.get(reverse("track", args=[track.slug])).content.decode()
+    assert page.count("≈ #1") == 1  # two runs of the same detector cannot be told apart
