@@ -680,3 +680,110 @@ def miss_rate_fppi(data: AnalysisInput, *, iou: float = 0.5, ignore_overlap: Ign
         overall=_miss_rate_curve("all", status, int(num_gt.sum()), num_images),
         per_class=per_class,
     )
+
+
+# --------------------------------------------------------------------------- error breakdown
+
+ERROR_TYPES = ("classification", "localisation", "both", "duplicate", "background", "missed")
+
+
+@dataclass(frozen=True)
+class ErrorBreakdown:
+    """Each false positive and missed object given one cause, in the manner of TIDE.
+
+    ``counts`` maps each of ``ERROR_TYPES`` to a count (overall); ``per_class`` the
+    same per class (a detection's class for false positives, the object's for
+    missed); ``true_positives`` the matched detections. Counts, not TIDE's dAP.
+    """
+
+    iou: float
+    background_iou: float
+    score: float
+    category_names: tuple[str, ...]
+    counts: Mapping[str, int]
+    per_class: Mapping[str, np.ndarray]
+    true_positives: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return json_safe(
+            {
+                "iou": self.iou,
+                "background_iou": self.background_iou,
+                "score": self.score,
+                "types": ERROR_TYPES,
+                "counts": dict(self.counts),
+                "true_positives": self.true_positives,
+                "classes": [
+                    {"name": name, **{t: int(self.per_class[t][k]) for t in ERROR_TYPES}}
+                    for k, name in enumerate(self.category_names)
+                ],
+            }
+        )
+
+
+def error_breakdown(
+    data: AnalysisInput,
+    *,
+    iou: float = 0.5,
+    background_iou: float = 0.1,
+    score: float = 0.0,
+    ignore_overlap: IgnoreOverlap = "iou",
+) -> ErrorBreakdown:
+    """Why each detection is a false positive and why each object is missed.
+
+    Detections are matched as in :func:`operating_point` (same class, IoU >= ``iou``).
+    Each false positive then takes the first cause that fits, with m the largest IoU
+    with a counted object of the same image: a duplicate when it overlaps an object
+    of its class by >= ``iou`` (already taken by a higher-scoring detection);
+    classification when it overlaps an object of another class by >= ``iou``;
+    localisation when ``background_iou`` <= IoU < ``iou`` with an object of its class;
+    both when ``background_iou`` <= m with objects of other classes only; background
+    when m < ``background_iou``. An object no detection took is missed.
+    """
+    matches = _match(data, iou=iou, score=score, ignore_overlap=ignore_overlap, by_class=True)
+    num_classes = len(data.category_names)
+    gts = data.ground_truth
+    gt_category = np.asarray(gts.category, dtype=np.int64)
+    gt_ignore = np.asarray(gts.ignore, dtype=bool)
+    false_positive = np.flatnonzero(matches.status == FALSE_POSITIVE)
+    det_xyxy = np.asarray(data.detections.xyxy, dtype=np.float64).reshape(-1, 4)[matches.det[false_positive]]
+    pair_det, pair_gt, pair_iou, _ = _candidates(
+        matches.image[false_positive],
+        det_xyxy,
+        np.asarray(gts.image, dtype=np.int64),
+        np.asarray(gts.xyxy, dtype=np.float64).reshape(-1, 4),
+        gt_ignore,
+        float(background_iou),
+        False,
+    )
+    same = gt_category[pair_gt] == matches.category[false_positive][pair_det]
+    n = len(false_positive)
+
+    def best(mask: np.ndarray) -> np.ndarray:
+        out = np.zeros(n)
+        np.maximum.at(out, pair_det[mask], pair_iou[mask])
+        return out
+
+    same_best, other_best = best(same), best(~same)
+    cause = np.full(n, ERROR_TYPES.index("background"))
+    cause[other_best >= background_iou] = ERROR_TYPES.index("both")
+    cause[same_best >= background_iou] = ERROR_TYPES.index("localisation")
+    cause[other_best >= iou] = ERROR_TYPES.index("classification")
+    cause[same_best >= iou] = ERROR_TYPES.index("duplicate")
+    per_class = {t: np.zeros(num_classes, dtype=np.int64) for t in ERROR_TYPES}
+    fp_category = matches.category[false_positive]
+    for index, name in enumerate(ERROR_TYPES[:-1]):
+        per_class[name] = np.bincount(fp_category[cause == index], minlength=num_classes).astype(np.int64)
+    taken = np.zeros(len(gt_category), dtype=bool)
+    taken[matches.gt[matches.gt >= 0]] = True
+    missed = ~taken & ~gt_ignore
+    per_class["missed"] = np.bincount(gt_category[missed], minlength=num_classes).astype(np.int64)
+    return ErrorBreakdown(
+        iou=float(iou),
+        background_iou=float(background_iou),
+        score=float(score),
+        category_names=tuple(data.category_names),
+        counts={t: int(per_class[t].sum()) for t in ERROR_TYPES},
+        per_class=per_class,
+        true_positives=int(np.count_nonzero(matches.status == TRUE_POSITIVE)),
+    )

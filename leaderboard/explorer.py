@@ -31,7 +31,8 @@ def _grid(scores: np.ndarray) -> np.ndarray:
 
 
 def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int | str] | None) -> dict[str, Any]:
-    """Sweeps at IoU 0.5 and 0.75 and confusion matrices at a few confidence thresholds."""
+    """Sweeps at IoU 0.5 and 0.75, confusion matrices at a few confidence thresholds, and
+    the error breakdown at the F1-optimal threshold (IoU 0.5)."""
     module = evaluator.get_protocol(protocol)
     if not hasattr(module, "analysis_input"):
         return {}
@@ -48,6 +49,9 @@ def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int |
             "classes": {key: sweep.per_class[key].astype(int).tolist() for key in ("tp", "fp", "fn")},
             "best": evaluator.types.json_safe(sweep.best),
         }
+    best = sweeps[f"{IOUS[0]:.2f}"]["best"].get("threshold")
+    errors_at = float(best) if best is not None and np.isfinite(best) else 0.0
+    errors = analysis.error_breakdown(data, iou=IOUS[0], score=errors_at, ignore_overlap=overlap).to_dict()
     confusion = {
         f"{score:.1f}": analysis.confusion_matrix(data, iou=0.5, score=score, ignore_overlap=overlap).to_dict()[
             "matrix"
@@ -59,5 +63,6 @@ def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int |
         "classes": list(data.category_names),
         "sweeps": sweeps,
         "confusion": {"iou": 0.5, "labels": [*data.category_names, analysis.BACKGROUND], "by_score": confusion},
+        "errors": errors,
         "ignore_overlap": overlap,
     }

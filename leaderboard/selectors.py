@@ -237,3 +237,22 @@ def strategy_summaries(track: Track, points: list[TransferScore]) -> list[Strate
             middle[name] = median(values) if values else None
         summaries.append(StrategySummary(value, label, len(mine), best, middle))
     return summaries
+
+
+MAX_COMPARED = 5
+
+
+def compared_scores(track: Track, user: AbstractBaseUser | AnonymousUser, ids: list[int]) -> list[Score]:
+    """The visible current score of each chosen submission of an accuracy track, in the order asked."""
+    submissions = {
+        s.pk: s
+        for s in Submission.objects.filter(pk__in=ids[:MAX_COMPARED], track=track).select_related("user", "track")
+        if can_view_submission(user, s)
+    }
+    chosen = []
+    for pk in ids[:MAX_COMPARED]:
+        if pk in submissions:
+            scores = visible_scores(user, submissions[pk])
+            if scores:
+                chosen.append(scores[0])
+    return chosen

@@ -8,6 +8,7 @@ urlpatterns = [
     path("benchmarks/", views.benchmark_list, name="benchmarks"),
     path("benchmarks/<slug:slug>/", views.benchmark_detail, name="benchmark"),
     path("tracks/<slug:slug>/", views.track_detail, name="track"),
+    path("tracks/<slug:slug>/compare/", views.track_compare, name="track-compare"),
     path("tracks/<slug:slug>/strategies/", views.track_strategies, name="track-strategies"),
     path("tracks/<slug:slug>/leaderboard.<str:fmt>", views.track_download, name="track-download"),
     path("submit/", views.submit, name="submit"),

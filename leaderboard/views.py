@@ -54,6 +54,47 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "leaderboard/track.html", context)
 
 
+def track_compare(request: HttpRequest, slug: str) -> HttpResponse:
+    track = get_object_or_404(Track.objects.select_related("benchmark"), slug=slug, kind=Track.Kind.ACCURACY)
+    ids = [int(v) for v in request.GET.getlist("id") if v.isdigit()]
+    scores = selectors.compared_scores(track, request.user, ids)
+    classes = [row["name"] for row in scores[0].per_class] if scores else []
+    metric = next(iter(scores[0].per_class[0]["metrics"]), None) if scores and scores[0].per_class else None
+    table = []
+    for k, name in enumerate(classes):
+        values = [score.per_class[k]["metrics"].get(metric) if k < len(score.per_class) else None for score in scores]
+        first = values[0]
+        table.append(
+            {
+                "name": name,
+                "values": values,
+                "differences": [None if v is None or first is None else v - first for v in values[1:]],
+            }
+        )
+    plot = {
+        "submissions": [
+            {
+                "method": score.submission.method_name,
+                "curves": score.curves,
+                "errors": score.explorer.get("errors"),
+            }
+            for score in scores
+        ]
+    }
+    candidates = selectors.leaderboard_rows(track=track)[:50]
+    context = {
+        "track": track,
+        "scores": scores,
+        "metric": metric,
+        "table": table,
+        "plot": plot,
+        "candidates": candidates,
+        "chosen": {score.submission_id for score in scores},
+        "max_compared": selectors.MAX_COMPARED,
+    }
+    return render(request, "leaderboard/compare.html", context)
+
+
 def track_strategies(request: HttpRequest, slug: str) -> HttpResponse:
     track = get_object_or_404(Track.objects.select_related("benchmark"), slug=slug, kind=Track.Kind.TRANSFER)
     points = selectors.transfer_points(track)

@@ -154,3 +154,18 @@ def test_strategy_comparison_scatter_has_one_point_per_submission_with_hover(pag
     hover = page.locator("#scatter .hoverlayer").text_content()
     assert "Learning without forgetting" in hover
     assert page.locator("#sequence .scatterlayer .trace").count() == 2 * expected
+
+
+def test_compare_page_overlays_the_top_entries(page):
+    track = "/tracks/demo-coco-detection/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        page.goto(track)
+        if page.locator("#leaderboard tbody tr td a").count() >= 3:
+            break
+        time.sleep(2)
+    page.click("#compare-link")
+    page.wait_for_selector("#compare-curves .scatterlayer .trace")
+    assert page.locator("#compare-curves .scatterlayer .trace").count() == 3
+    assert page.locator("#compare-table thead th").count() == 1 + 3 + 2
+    assert page.locator("#compare-errors .barlayer .trace").count() == 6

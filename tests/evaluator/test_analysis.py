@@ -488,3 +488,45 @@ def test_kaist_log_average_miss_rate_equals_the_benchmark():
     # MR^-2 "all" printed by the benchmark's own evaluation script (see test_kaist_parity)
     assert rates.overall.log_average_miss_rate == pytest.approx(0.08129524623975791, abs=1e-9)
     assert rates.overall.num_gt == 1455 and rates.num_images == 2252
+
+
+def test_error_breakdown_gives_each_mistake_one_cause():
+    from evaluator.analysis import error_breakdown
+
+    def box(x, y, w=10.0, h=10.0):
+        return [x, y, x + w, y + h]
+
+    # Image 0: class 0 object A at (0,0); class 1 object B at (100,0); class 0 object C at (200,0) never found.
+    gt = BoxSet(
+        image=np.array([0, 0, 0]),
+        category=np.array([0, 1, 0]),
+        xyxy=np.array([box(0, 0), box(100, 0), box(200, 0)], dtype=float),
+        score=None,
+        ignore=np.zeros(3, dtype=bool),
+    )
+    dets = BoxSet(
+        image=np.zeros(6, dtype=np.int64),
+        category=np.array([0, 0, 0, 0, 1, 1]),
+        xyxy=np.array(
+            [
+                box(0, 0),  # true positive on A
+                box(0, 0),  # duplicate of A
+                box(100, 0),  # class 0 on B: classification
+                box(4, 0),  # class 0 shifted on A: IoU 6*10/(140) = 0.43: localisation
+                box(6, 0),  # class 1 near A: IoU 4*10/160 = 0.25 with another class only: both
+                box(500, 500),  # background
+            ],
+            dtype=float,
+        ),
+        score=np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4]),
+        ignore=np.zeros(6, dtype=bool),
+    )
+    data = AnalysisInput(image_ids=(1,), category_names=("a", "b"), ground_truth=gt, detections=dets)
+    result = error_breakdown(data)
+    assert result.true_positives == 1
+    assert result.counts == {
+        "classification": 1, "localisation": 1, "both": 1, "duplicate": 1, "background": 1, "missed": 2,
+    }  # fmt: skip
+    classes = {row["name"]: row for row in result.to_dict()["classes"]}
+    assert classes["a"]["missed"] == 1 and classes["b"]["missed"] == 1
+    assert classes["b"]["both"] == 1 and classes["b"]["background"] == 1

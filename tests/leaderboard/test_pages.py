@@ -172,3 +172,31 @@ def test_submission_page_carries_its_curves_and_plotly_from_our_static_files(cli
     assert 'id="curves-data"' in page
     assert "/static/vendor/plotly.min.js" in page
     assert "cdn" not in page.lower()
+
+
+def test_compare_page_overlays_the_chosen_submissions(client, user, other_user, track, gt_data):
+    first = services.submission_create(
+        user=user, track=track, upload=results_upload(gt_data, profile=3, seed=1), method_name="Strong"
+    )
+    second = services.submission_create(
+        user=other_user, track=track, upload=results_upload(gt_data, profile=0, seed=2), method_name="Weak"
+    )
+    hidden = services.submission_create(
+        user=other_user, track=track, upload=results_upload(gt_data, profile=1, seed=3), method_name="Hidden"
+    )
+    for submission in (first, second, hidden):
+        tasks.score_submission(submission.pk)
+    Submission.objects.filter(pk=hidden.pk).update(is_hidden=True)
+
+    url = reverse("track-compare", args=[track.slug]) + f"?id={first.pk}&id={second.pk}&id={hidden.pk}"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert [s.submission.method_name for s in response.context["scores"]] == ["Strong", "Weak"]
+    row = response.context["table"][0]
+    strong = first.scores.get(subset="public").per_class[0]["metrics"]["AP"]
+    weak = second.scores.get(subset="public").per_class[0]["metrics"]["AP"]
+    assert row["values"] == [strong, weak]
+    assert row["differences"] == [pytest.approx(weak - strong)]
+    assert "Hidden" not in response.content.decode().split('id="compare-table"')[1]
+    assert [s["method"] for s in response.context["plot"]["submissions"]] == ["Strong", "Weak"]
+    assert response.context["plot"]["submissions"][0]["errors"]["counts"]["missed"] >= 0
