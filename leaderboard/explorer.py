@@ -64,5 +64,6 @@ def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int |
         "sweeps": sweeps,
         "confusion": {"iou": 0.5, "labels": [*data.category_names, analysis.BACKGROUND], "by_score": confusion},
         "errors": errors,
+        "miss_rate": analysis.miss_rate_fppi(data, iou=IOUS[0], ignore_overlap=overlap).to_dict()["overall"],
         "ignore_overlap": overlap,
     }

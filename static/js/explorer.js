@@ -84,6 +84,23 @@
     drawConfusion(thresholds[i]);
   }
 
+  function drawMissRate() {
+    const holder = document.getElementById("miss-rate");
+    const curve = data.miss_rate;
+    if (!holder || !curve) return;
+    const lamr = curve.log_average_miss_rate;
+    Plotly.newPlot(holder, [{
+      x: curve.fppi, y: curve.miss_rate, mode: "lines", line: { shape: "hv" },
+      name: "all classes (log-average miss rate " + (lamr === null ? "n/a" : (100 * lamr).toFixed(2) + "%") + ")",
+      hovertemplate: "FPPI %{x:.3g}<br>miss rate %{y:.3f}<extra></extra>",
+    }], {
+      xaxis: { title: { text: "False positives per image" }, type: "log" },
+      yaxis: { title: { text: "Miss rate" }, type: "log" }, showlegend: true, legend: { x: 0, y: -0.3, orientation: "h" },
+      margin: { t: 20, r: 10, b: 80, l: 55 }, height: 400,
+    }, config);
+  }
+
+  drawMissRate();
   iouPicker.addEventListener("change", update);
   slider.addEventListener("input", update);
   document.getElementById("explorer-best").addEventListener("click", () => {
