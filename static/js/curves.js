@@ -6,6 +6,8 @@
   if (!holder || !source || typeof Plotly === "undefined") return;
   const curves = JSON.parse(source.textContent);
   const config = { responsive: true, displaylogo: false };
+  // KITTI's settings are difficulty levels; the others are IoU thresholds.
+  const settingName = (label) => (curves.difficulties ? label + " objects" : "IoU " + label);
   const pct = (v) => (v === null || v === undefined ? "n/a" : (100 * v).toFixed(2) + "%");
 
   function prFigure(data, setting) {
@@ -28,7 +30,7 @@
     return {
       traces,
       layout: {
-        title: { text: "Precision-recall at IoU " + setting + " (click a class in the legend to show it)", font: { size: 14 } },
+        title: { text: "Precision-recall, " + settingName(setting) + " (click a class in the legend to show it)", font: { size: 14 } },
         xaxis: { title: { text: "Recall" }, range: [0, 1] },
         yaxis: { title: { text: "Precision" }, range: [0, 1.02] },
         margin: { t: 40, r: 10, b: 50, l: 55 }, legend: { font: { size: 11 } }, height: 460,
@@ -61,7 +63,7 @@
 
   const picker = document.getElementById("curve-setting");
   if (picker && curves.kind === "pr") {
-    (curves.iou_thresholds || []).forEach((label) => picker.add(new Option("IoU " + label, label)));
+    (curves.iou_thresholds || []).forEach((label) => picker.add(new Option(settingName(label), label)));
     picker.hidden = false;
     picker.addEventListener("change", () => draw(picker.value));
   }
