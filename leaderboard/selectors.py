@@ -92,7 +92,8 @@ def leaderboard_rows(
         subset=subset,
     )
     if not track.is_transfer:
-        scores = scores.filter(stage=1)
+        # Tables need the stats only; the curve and explorer data are hundreds of kilobytes a row.
+        scores = scores.filter(stage=1).defer("curves", "explorer", "per_class")
     if strategy:
         scores = scores.filter(submission__strategy=strategy)
     if target_labels is not None:

@@ -75,7 +75,7 @@ def track_compare(request: HttpRequest, slug: str) -> HttpResponse:
         "submissions": [
             {
                 "method": score.submission.method_name,
-                "curves": score.curves,
+                "curves": {k: score.curves.get(k) for k in ("kind", "recall", "overall")},
                 "errors": score.explorer.get("errors"),
             }
             for score in scores
