@@ -55,7 +55,7 @@ def test_protocol_must_match_the_benchmark(tmp_path):
 def test_demo_loads_real_kaist_with_mbnet_scored_exactly(settings):
     shared_file("kaist-daynight/KAIST_annotation.json")
     shared_file("kaist-daynight/detections/MBNet_result.txt")
-    run("load_demo", "--images", "30")
+    run("load_demo", "--images", "30", "--real", "kaist")
     track = Track.objects.get(slug="kaist-reasonable")
     assert not track.higher_is_better
     assert track.primary_metric == "MR_all"
@@ -71,14 +71,14 @@ def test_demo_loads_real_kaist_with_mbnet_scored_exactly(settings):
     assert full.curves["kind"] == "miss_rate"
     assert set(full.curves["subsets"]) == {"all", "day", "night"}
 
-    again = run("load_demo", "--images", "30")
+    again = run("load_demo", "--images", "30", "--real", "kaist")
     assert "queued" not in again
     assert Submission.objects.filter(track=track).count() == 1
 
 
 def test_demo_says_how_to_import_kaist_when_the_files_are_absent(settings, tmp_path):
     settings.SHARED_DATA_DIR = tmp_path / "nothing-here"
-    output = run("load_demo", "--images", "30", "--no-submissions")
+    output = run("load_demo", "--images", "30", "--no-submissions", "--real", "kaist")
     assert "import_split KAIST_annotation.json --benchmark kaist-daynight --protocol kaist" in output
     assert not Track.objects.filter(slug="kaist-reasonable").exists()
 
@@ -112,7 +112,7 @@ def test_kaist_imports_as_day_and_night_domain_splits(settings):
 def test_demo_loads_real_voc2007_with_yolov2_scored_exactly(settings):
     shared_file("voc2007-test/VOC2007_test_annotations.tar.gz")
     shared_file("voc2007-test/yolov2_detections")
-    run("load_demo", "--images", "30")
+    run("load_demo", "--images", "30", "--real", "voc")
     track = Track.objects.get(slug="voc2007-detection")
     assert track.split.image_count == 4952
     yolo = Submission.objects.get(track=track, method_name="YOLOv2 (VOC07+12)")
@@ -164,3 +164,16 @@ def test_bdd_labels_split_by_time_of_day_with_rejected_reasons(tmp_path):
         "dawn-dusk",
         "night",
     }
+
+
+def test_demo_loads_real_kitti_labels_with_simulated_baselines_that_rank_as_designed():
+    shared_file("kitti/data_object_label_2.zip")
+    run("load_demo", "--images", "30", "--real", "kitti")
+    track = Track.objects.get(slug="kitti-2d-detection")
+    assert track.split.image_count == 3769
+    assert track.primary_metric == "mAP/moderate"
+    values = {}
+    for submission in Submission.objects.filter(track=track):
+        tasks.score_submission(submission.pk)
+        values[submission.method_name] = submission.scores.get(subset=Score.Subset.FULL).stats["mAP/moderate"]
+    assert values["SSD MobileNet v2"] < values["R-FCN ResNet-101"] < values["Faster R-CNN ResNet-101"]

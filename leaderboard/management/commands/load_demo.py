@@ -17,7 +17,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 
-from leaderboard import demo, demo_transfer, services
+from leaderboard import demo, demo_kitti, demo_transfer, services
 from leaderboard.importing import split_import
 from leaderboard.management.commands.import_kaist import domain_files
 from leaderboard.models import Benchmark, Split, Submission, Track, TrackDomain
@@ -28,6 +28,9 @@ KAIST_CITATION = (
 )
 
 
+REAL = ("voc", "kitti", "kaist")
+
+
 class Command(BaseCommand):
     help = "Create the demo benchmarks, tracks and baseline submissions (idempotent)."
 
@@ -35,15 +38,23 @@ class Command(BaseCommand):
         parser.add_argument("--no-submissions", action="store_true", help="Only the benchmarks and their tracks.")
         parser.add_argument("--images", type=int, default=300, help="Images of the generated COCO-style split.")
         parser.add_argument("--skip-real", action="store_true", help="Only the generated benchmarks.")
+        parser.add_argument(
+            "--real", nargs="+", choices=REAL, default=list(REAL), help="Which real benchmarks to load (default: all)."
+        )
 
     def handle(self, *args, **options):
         self.submissions = not options["no_submissions"]
         self.host, _ = User.objects.get_or_create(username="demo-host", defaults={"is_staff": True})
         self.load_generated_coco(options["images"])
         self.load_day2night(max(options["images"] * 2 // 3, 20))
-        if not options["skip_real"]:
-            self.load_voc(Path(settings.SHARED_DATA_DIR) / "voc2007-test")
-            self.load_kaist(Path(settings.SHARED_DATA_DIR) / "kaist-daynight")
+        real = [] if options["skip_real"] else options["real"]
+        shared = Path(settings.SHARED_DATA_DIR)
+        if "voc" in real:
+            self.load_voc(shared / "voc2007-test")
+        if "kitti" in real:
+            self.load_kitti(shared / "kitti")
+        if "kaist" in real:
+            self.load_kaist(shared / "kaist-daynight")
 
     def baseline(self, track: Track, name: str, filename: str, content: bytes, **extra) -> None:
         if not self.submissions or Submission.objects.filter(track=track, method_name=name).exists():
@@ -183,6 +194,57 @@ class Command(BaseCommand):
                 description="Real YOLOv2 detections on VOC2007 test from a public PyTorch reimplementation "
                 "trained on VOC07+12 trainval.",
                 paper_url="https://arxiv.org/abs/1612.08242",
+            )  # fmt: skip
+
+    def load_kitti(self, root: Path) -> None:
+        labels_zip, val_list = root / "data_object_label_2.zip", root / "val.txt"
+        if not (labels_zip.exists() and val_list.exists()):
+            self.stdout.write(
+                f"KITTI: {labels_zip} or {val_list} not found; import the validation labels with\n"
+                "  manage.py import_split <folder with label_2/ and val.txt> --benchmark kitti --protocol kitti --split val"
+            )
+            return
+        benchmark, _ = Benchmark.objects.update_or_create(
+            slug="kitti",
+            defaults={
+                "name": "KITTI 2D object detection",
+                "protocol": "kitti",
+                "is_demo": False,
+                "description": "The 3,769-image validation half of the KITTI training set (the 3DOP split): Car, "
+                "Pedestrian and Cyclist at three difficulties, AP over 40 recall points as the official devkit. "
+                "Its baselines are simulated from the labels.",
+                "citation": "Geiger, Lenz and Urtasun, Are we ready for Autonomous Driving? The KITTI Vision "
+                "Benchmark Suite, CVPR 2012.",
+            },
+        )
+        ids = [line.strip() for line in val_list.read_text().splitlines() if line.strip()]
+        labels = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            source = Path(tmp) / "kitti_val_label_2.zip"
+            with zipfile.ZipFile(labels_zip) as archive, zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as out:
+                for image_id in ids:
+                    text = archive.read(f"training/label_2/{image_id}.txt").decode()
+                    labels[image_id] = demo_kitti.parse_labels(text)
+                    out.writestr(f"label_2/{image_id}.txt", text)
+            report = split_import(source=source, benchmark=benchmark, slug="val", name="val (3DOP split)")
+        track, _ = Track.objects.update_or_create(
+            slug="kitti-2d-detection",
+            defaults={
+                "benchmark": benchmark,
+                "split": report.split,
+                "name": "KITTI 2D detection (val)",
+                "primary_metric": "mAP/moderate",
+            },
+        )
+        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
+        for n, profile in enumerate(demo.PROFILES[:3]):
+            if not self.submissions or Submission.objects.filter(track=track, method_name=profile.name).exists():
+                continue
+            self.baseline(
+                track, profile.name, f"{profile.name}.zip".replace(" ", "_"),
+                demo_kitti.simulate(labels, profile, seed=300 + n),
+                description="Simulated detector on the real labels (not a real model's output).",
+                ms_per_image=profile.ms_per_image,
             )  # fmt: skip
 
     def load_kaist(self, root: Path) -> None:
