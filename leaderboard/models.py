@@ -114,6 +114,12 @@ class TrackDomain(models.Model):
     split = models.ForeignKey(Split, on_delete=models.PROTECT, related_name="track_domains")
     position = models.PositiveSmallIntegerField()
     name = models.SlugField(help_text="As written in submission archives: stage1/<name>.json")
+    label_map = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Cross-dataset tracks: the source's category name -> this domain's class name; "
+        "predictions of unmapped categories are dropped. Empty: predictions use this domain's classes.",
+    )
 
     class Meta:
         ordering = ["track", "position"]

@@ -16,6 +16,7 @@ import numpy as np
 
 import evaluator
 from evaluator import transfer
+from evaluator.label_map import remap_coco_results
 from evaluator.transfer_archive import Cell, read_upload, relabel
 
 from . import ground_truth
@@ -44,8 +45,15 @@ class TransferResult:
     stats: dict[str, float]
 
 
-def matrix_metric(track: Track) -> str:
-    return track.matrix_metric or evaluator.get_protocol(track.protocol).PRIMARY
+def matrix_metric(track: Track, protocol: str | None = None) -> str:
+    """The stat filling the matrix: the track's choice where the domain's protocol has it, else its primary."""
+    module = evaluator.get_protocol(protocol or track.protocol)
+    return track.matrix_metric if track.matrix_metric in module.STAT_NAMES else module.PRIMARY
+
+
+def domain_protocol(domain: TrackDomain) -> str:
+    """Cross-dataset tracks mix benchmarks: each domain is scored with its own protocol."""
+    return domain.split.benchmark.protocol
 
 
 def matrix_higher_is_better(track: Track) -> bool:
@@ -61,17 +69,34 @@ def check_upload(track: Track, path: Path) -> None:
     if not track.is_transfer:
         evaluator.load_results(path, protocol=track.protocol, ground_truth=None)
         return
-    upload = read_upload(path, domains=[d.name for d in domains(track)])
+    sequence = {d.name: d for d in domains(track)}
+    upload = read_upload(path, domains=list(sequence))
     with tempfile.TemporaryDirectory() as tmp:
-        for cell in upload.cells.values():
-            _load(track, path.name, cell, Path(tmp), None)
+        for (_, name), cell in upload.cells.items():
+            domain = sequence[name]
+            if domain.label_map:
+                continue  # predictions in the source's categories: checked when mapped at scoring
+            _load(domain_protocol(domain), path.name, cell, Path(tmp), None)
 
 
-def _load(track: Track, archive: str, cell: Cell, folder: Path, gt: Any) -> Any:
+def _load(protocol: str, archive: str, cell: Cell, folder: Path, gt: Any, remap: dict | None = None) -> Any:
     try:
-        return evaluator.load_results(cell.write(folder), protocol=track.protocol, ground_truth=gt)
+        written = cell.write(folder)
+        if remap is not None:
+            mapped = written.with_name(f"mapped-{written.name}")
+            remap_coco_results(written, mapped, **remap)
+            written = mapped
+        return evaluator.load_results(written, protocol=protocol, ground_truth=gt)
     except evaluator.InvalidInput as error:
         raise relabel(error, archive, cell) from None
+
+
+def _source_categories(sequence: list[TrackDomain]) -> dict[int, str]:
+    source = sequence[0]
+    if domain_protocol(source) != "coco":
+        return {}
+    gt = ground_truth.load(source.split)
+    return {int(i): name for i, name in zip(gt.category_ids, gt.category_names, strict=True)}
 
 
 def evaluate(submission: Submission) -> tuple[list[CellResult], list[TransferResult]]:
@@ -99,22 +124,27 @@ def evaluate(submission: Submission) -> tuple[list[CellResult], list[TransferRes
     names = [d.name for d in sequence]
     upload = read_upload(path, domains=names)
     cells = upload.cells
-    metric = matrix_metric(track)
     n = len(sequence)
+    source_categories = _source_categories(sequence) if any(d.label_map for d in sequence) else {}
     matrices = {subset: np.full((n, n), np.nan) for subset in Score.Subset.values}
     cell_results = []
     with tempfile.TemporaryDirectory() as tmp:
         for column, domain in enumerate(sequence):
             split = domain.split
+            protocol = domain_protocol(domain)
+            metric = matrix_metric(track, protocol)
+            remap = (
+                {"source_categories": source_categories, "label_map": domain.label_map} if domain.label_map else None
+            )
             gt = ground_truth.load(split)
             public = ground_truth.public_image_ids(split, gt)
             for stage in range(1, n + 1):
                 cell = cells.get((stage, domain.name))
                 if cell is None:
                     continue
-                results = _load(track, path.name, cell, Path(tmp), gt)
+                results = _load(protocol, path.name, cell, Path(tmp), gt, remap)
                 for subset, images in ((Score.Subset.FULL, None), (Score.Subset.PUBLIC, public)):
-                    evaluation = evaluator.evaluate(gt, results, protocol=track.protocol, images=images)
+                    evaluation = evaluator.evaluate(gt, results, protocol=protocol, images=images)
                     cell_results.append(CellResult(split.pk, split.checksum, stage, subset, evaluation))
                     matrices[subset][stage - 1, column] = evaluation.stats.get(metric, math.nan)
     transfer_results = [

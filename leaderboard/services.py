@@ -183,11 +183,13 @@ def submission_score(*, submission: Submission) -> None:
                 split_id=cell.split_id,
                 stage=cell.stage,
                 subset=cell.subset,
-                protocol=track.protocol,
+                protocol=cell.evaluation.protocol,
                 engine_version=cell.evaluation.engine_version,
                 ground_truth_checksum=cell.checksum,
                 primary_value=data["stats"].get(
-                    scoring.matrix_metric(track) if track.is_transfer else track.primary_metric
+                    scoring.matrix_metric(track, cell.evaluation.protocol)
+                    if track.is_transfer
+                    else track.primary_metric
                 ),
                 stats=data["stats"],
                 per_class=data["per_class"],

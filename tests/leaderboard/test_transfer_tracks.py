@@ -129,3 +129,63 @@ def test_bad_archives_are_refused_naming_the_member(settings, files, expected):
             user=user, track=Track.objects.get(slug=TRACK), upload=archive(files), method_name="x"
         )
     assert expected in str(refused.value)
+
+
+def test_cross_dataset_track_maps_coco_categories_to_voc_classes(settings):
+    import evaluator
+    from evaluator.label_map import COCO_TO_VOC, remap_coco_results
+    from leaderboard import ground_truth
+
+    call_command("load_demo", "--images", "60", "--skip-real", stdout=io.StringIO())
+    track = Track.objects.get(slug="demo-coco-to-voc")
+    assert [(d.name, d.split.benchmark.protocol) for d in track.domains.all()] == [("coco", "coco"), ("voc", "voc07")]
+    for submission in Submission.objects.filter(track=track):
+        tasks.score_submission(submission.pk)
+    m = metrics(track)
+    assert m["as-is"]["gain"] == 0.0
+    assert m["fine-tuning"]["gain"] == max(s["gain"] for s in m.values())
+    assert m["fine-tuning"]["forgetting"] == max(s["forgetting"] for s in m.values())
+    assert m["frozen-features"]["forgetting"] == 0.0 < m["frozen-features"]["gain"]
+
+    # The VOC cell is the voc07 mAP of the predictions mapped into VOC classes.
+    as_is = Submission.objects.get(track=track, strategy="as-is")
+    voc = track.domains.get(name="voc")
+    coco_gt = ground_truth.load(track.domains.get(name="coco").split)
+    with zipfile.ZipFile(as_is.file.path) as archive:
+        raw = settings.MEDIA_ROOT / "raw.json"
+        raw.write_bytes(archive.read("stage1/voc.json"))
+    mapped = settings.MEDIA_ROOT / "mapped.json"
+    categories = {int(i): n for i, n in zip(coco_gt.category_ids, coco_gt.category_names, strict=True)}
+    remap_coco_results(raw, mapped, source_categories=categories, label_map=COCO_TO_VOC)
+    voc_gt = ground_truth.load(voc.split)
+    expected = evaluator.evaluate(
+        voc_gt, evaluator.load_results(mapped, protocol="voc07", ground_truth=voc_gt), protocol="voc07"
+    )
+    result = as_is.transfer_scores.get(subset=Score.Subset.FULL, is_current=True)
+    assert result.matrix[0][1] == expected.stats["mAP"]
+
+
+def test_remapping_names_unknown_source_categories(tmp_path):
+    from evaluator import InvalidInput
+    from evaluator.label_map import remap_coco_results
+
+    path = tmp_path / "voc.json"
+    path.write_text(json.dumps([{"image_id": "000001", "category_id": 999, "bbox": [1, 1, 5, 5], "score": 0.5}]))
+    with pytest.raises(InvalidInput, match=r"voc.json, record 0: unknown category_id 999"):
+        remap_coco_results(path, tmp_path / "out.json", source_categories={1: "person"}, label_map={"person": "person"})
+
+
+def test_demo_baselines_rank_as_their_profiles(settings):
+    call_command("load_demo", "--images", "150", "--skip-real", stdout=io.StringIO())
+    for slug, metric in (("demo-coco-detection", "AP"), ("demo-voc2007-detection", "mAP")):
+        values = {}
+        for submission in Submission.objects.filter(track__slug=slug):
+            tasks.score_submission(submission.pk)
+            values[submission.method_name] = submission.scores.get(subset=Score.Subset.FULL).stats[metric]
+        ranked = sorted(values, key=values.get)
+        assert ranked == [
+            "SSD MobileNet v2",
+            "R-FCN ResNet-101",
+            "Faster R-CNN ResNet-101",
+            "Faster R-CNN Inception-ResNet v2",
+        ], (slug, values)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
@@ -17,7 +18,8 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 
-from leaderboard import demo, demo_kitti, demo_transfer, services
+from evaluator.label_map import COCO_TO_VOC
+from leaderboard import demo, demo_kitti, demo_transfer, demo_voc, services
 from leaderboard.importing import split_import
 from leaderboard.management.commands.import_kaist import domain_files
 from leaderboard.models import Benchmark, Split, Submission, Track, TrackDomain
@@ -47,6 +49,7 @@ class Command(BaseCommand):
         self.host, _ = User.objects.get_or_create(username="demo-host", defaults={"is_staff": True})
         self.load_generated_coco(options["images"])
         self.load_day2night(max(options["images"] * 2 // 3, 20))
+        self.load_generated_voc(options["images"])
         real = [] if options["skip_real"] else options["real"]
         shared = Path(settings.SHARED_DATA_DIR)
         if "voc" in real:
@@ -94,8 +97,9 @@ class Command(BaseCommand):
             },
         )
         self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
-        for n, profile in enumerate(demo.PROFILES):
-            results = demo.to_json_bytes(demo.simulate_detections(gt_data, profile, seed=100 + n))
+        for profile in demo.PROFILES:
+            # Common random numbers: the profiles differ only by their parameters, not by sampling noise.
+            results = demo.to_json_bytes(demo.simulate_detections(gt_data, profile, seed=100))
             self.baseline(
                 track,
                 profile.name,
@@ -237,15 +241,92 @@ class Command(BaseCommand):
             },
         )
         self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
-        for n, profile in enumerate(demo.PROFILES[:3]):
+        for profile in demo.PROFILES[:3]:
             if not self.submissions or Submission.objects.filter(track=track, method_name=profile.name).exists():
                 continue
             self.baseline(
                 track, profile.name, f"{profile.name}.zip".replace(" ", "_"),
-                demo_kitti.simulate(labels, profile, seed=300 + n),
+                demo_kitti.simulate(labels, profile, seed=300),
                 description="Simulated detector on the real labels (not a real model's output).",
                 ms_per_image=profile.ms_per_image,
             )  # fmt: skip
+
+    def load_generated_voc(self, images: int) -> None:
+        benchmark, _ = Benchmark.objects.update_or_create(
+            slug="demo-voc2007",
+            defaults={
+                "name": "Demo VOC 2007-style",
+                "protocol": "voc07",
+                "is_demo": True,
+                "description": "A generated PASCAL VOC 2007-style split: 20 classes, difficult objects, the devkit's "
+                "11-point AP.",
+            },
+        )
+        split_data = demo_voc.generate(images=images)
+        with tempfile.TemporaryDirectory() as tmp:
+            source = Path(tmp) / "VOC2007_test.tar.gz"
+            source.write_bytes(demo_voc.to_tar(split_data))
+            report = split_import(source=source, benchmark=benchmark, slug="test", public_seed="demo-voc2007-test")
+        track, _ = Track.objects.update_or_create(
+            slug="demo-voc2007-detection",
+            defaults={
+                "benchmark": benchmark,
+                "split": report.split,
+                "name": "Demo VOC 2007-style detection",
+                "primary_metric": "mAP",
+            },
+        )
+        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
+        for profile in demo.PROFILES:
+            self.baseline(
+                track, profile.name, f"{profile.name}.zip".replace(" ", "_"),
+                demo_voc.devkit_results(split_data, profile, seed=200),
+                description="Simulated detector (demo data).", ms_per_image=profile.ms_per_image,
+            )  # fmt: skip
+        self.load_coco_to_voc(benchmark, report.split, split_data)
+
+    def load_coco_to_voc(self, benchmark: Benchmark, voc_split: Split, voc_data: dict) -> None:
+        """A cross-dataset transfer track: a COCO-trained detector adapted to VOC, predictions in COCO's categories."""
+        coco_split = Split.objects.get(benchmark__slug="demo-coco", slug="val")
+        coco_split.domain = coco_split.domain or "coco"
+        coco_split.save(update_fields=["domain"])
+        track = self.transfer_track(
+            benchmark, "demo-coco-to-voc", "Demo cross-dataset: COCO → VOC", [coco_split, voc_split],
+            primary_metric="target_after", higher_is_better=True,
+            description="Adapt a COCO-trained detector to VOC. Predictions on VOC may stay in COCO's categories: "
+            "the track's label map turns them into VOC classes.",
+        )  # fmt: skip
+        TrackDomain.objects.filter(track=track, position=2).update(name="voc", label_map=COCO_TO_VOC)
+        TrackDomain.objects.filter(track=track, position=1).update(name="coco")
+        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
+        coco_gt = demo.generate_ground_truth(images=coco_split.image_count)
+        base = demo.PROFILES[2]
+        for key, method, skill, loss in (
+            ("as-is", "COCO Faster R-CNN, as is", 0.0, 0.0),
+            ("fine-tuning", "Fine-tuned on VOC", 0.9, 0.3),
+            ("lwf", "Learning without forgetting", 0.7, 0.03),
+            ("frozen-features", "Frozen backbone, VOC head", 0.4, 0.0),
+        ):
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for stage, (stage_skill, stage_loss) in ((1, (0.0, 0.0)), (2, (skill, loss))):
+                    kept = replace(
+                        base,
+                        recall_small=base.recall_small * (1 - stage_loss),
+                        recall_large=base.recall_large * (1 - stage_loss),
+                    )
+                    coco_dets = demo.simulate_detections(coco_gt, kept, seed=400)
+                    archive.writestr(f"stage{stage}/coco.json", demo.to_json_bytes(coco_dets))
+                    voc_dets = demo_voc.coco_category_results(voc_data, base, seed=401, shift=0.6 * (1 - stage_skill))
+                    archive.writestr(f"stage{stage}/voc.json", demo.to_json_bytes(voc_dets))
+            self.baseline(
+                track,
+                method,
+                f"{key}.zip",
+                buffer.getvalue(),
+                strategy=key,
+                description="Simulated strategy (demo data).",
+            )
 
     def load_kaist(self, root: Path) -> None:
         annotations = root / "KAIST_annotation.json"
