@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 import evaluator
+from evaluator.summary import object_counts
 
 from . import ground_truth
 from .models import Benchmark, Split
@@ -21,6 +22,7 @@ class ImportReport:
     images: int
     checksum: str
     changed: bool
+    objects: dict[str, int]
 
 
 def split_import(
@@ -41,6 +43,7 @@ def split_import(
     source = Path(source)
     gt = evaluator.load_ground_truth(source, protocol=benchmark.protocol)
     images = len(evaluator.image_ids(gt, protocol=benchmark.protocol))
+    objects = object_counts(gt)
     checksum = ground_truth.file_checksum(source)
     relative = Path(benchmark.slug) / slug / source.name
     target = Path(settings.GROUND_TRUTH_ROOT) / relative
@@ -66,4 +69,4 @@ def split_import(
                 "public_seed": public_seed or f"{benchmark.slug}-{slug}",
             },
         )
-    return ImportReport(split=split, images=images, checksum=checksum, changed=not unchanged)
+    return ImportReport(split=split, images=images, checksum=checksum, changed=not unchanged, objects=objects)

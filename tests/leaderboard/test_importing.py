@@ -177,3 +177,24 @@ def test_demo_loads_real_kitti_labels_with_simulated_baselines_that_rank_as_desi
         tasks.score_submission(submission.pk)
         values[submission.method_name] = submission.scores.get(subset=Score.Subset.FULL).stats["mAP/moderate"]
     assert values["SSD MobileNet v2"] < values["R-FCN ResNet-101"] < values["Faster R-CNN ResNet-101"]
+
+
+def objects_line(output: str) -> dict[str, int]:
+    line = next(line for line in output.splitlines() if line.startswith("objects: "))
+    return {name: int(count) for name, count in (item.rsplit(" ", 1) for item in line[len("objects: ") :].split(", "))}
+
+
+def test_import_reports_objects_per_class_on_the_real_splits():
+    voc = run(
+        "import_split", str(shared_file("voc2007-test/VOC2007_test_annotations.tar.gz")),
+        "--benchmark", "voc", "--protocol", "voc07", "--split", "test",
+    )  # fmt: skip
+    assert "4952 images" in voc
+    counts = objects_line(voc)
+    assert counts.pop("(difficult)") == 2944
+    assert sum(counts.values()) == 14976 and counts["person"] == 5227
+    coco = run(
+        "import_split", str(shared_file("coco-val2014-100/instances_val2014_100.json")),
+        "--benchmark", "coco", "--protocol", "coco", "--split", "val",
+    )  # fmt: skip
+    assert sum(objects_line(coco).values()) == 839

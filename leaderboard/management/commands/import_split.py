@@ -62,3 +62,4 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{state}: {benchmark.slug}/{report.split.slug}, {report.images} images, sha256 {report.checksum[:12]}"
         )
+        self.stdout.write("objects: " + ", ".join(f"{name} {count}" for name, count in report.objects.items()))
