@@ -8,6 +8,7 @@ pixel corners as in the XML files. Written as the devkit's layout:
 
 from __future__ import annotations
 
+import gzip
 import io
 import tarfile
 import zipfile
@@ -75,8 +76,9 @@ def _xml(image_id: str, size: tuple[int, int], objects: list[VocObject]) -> str:
 
 
 def to_tar(split: dict) -> bytes:
+    """The split as a tar.gz; the same split always gives the same bytes (no timestamps)."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped, tarfile.open(fileobj=zipped, mode="w") as archive:
 
         def add(name: str, text: str) -> None:
             data = text.encode()

@@ -70,3 +70,24 @@ def split_import(
             },
         )
     return ImportReport(split=split, images=images, checksum=checksum, changed=not unchanged, objects=objects)
+
+
+def kitti_subset(source: Path, image_ids: list[str], target: Path) -> None:
+    """Write the label files of ``image_ids`` (from a folder or archive with label_2/) into a zip."""
+    import zipfile
+
+    from evaluator.io import read_members
+
+    wanted = set(image_ids)
+    labels = {Path(m.name).stem: m.data for m in read_members(source) if Path(m.name).parent.name == "label_2"}
+    missing = sorted(wanted - set(labels))
+    if missing:
+        raise evaluator.InvalidInput.single(
+            source.name, f"has no label_2 file for {len(missing)} listed images, e.g. {missing[0]}"
+        )
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for image_id in image_ids:
+            # A fixed timestamp: the same labels make the same bytes, so re-importing changes nothing.
+            archive.writestr(
+                zipfile.ZipInfo(f"label_2/{image_id}.txt", date_time=(1980, 1, 1, 0, 0, 0)), labels[image_id]
+            )

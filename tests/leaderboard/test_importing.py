@@ -198,3 +198,24 @@ def test_import_reports_objects_per_class_on_the_real_splits():
         "--benchmark", "coco", "--protocol", "coco", "--split", "val",
     )  # fmt: skip
     assert sum(objects_line(coco).values()) == 839
+
+
+def test_kitti_import_with_an_image_list_makes_the_validation_split(tmp_path):
+    labels, val = shared_file("kitti/data_object_label_2.zip"), shared_file("kitti/val.txt")
+    args = (
+        "import_split",
+        str(labels),
+        "--images",
+        str(val),
+        "--benchmark",
+        "kitti",
+        "--protocol",
+        "kitti",
+        "--split",
+        "val",
+    )
+    first = run(*args)
+    assert "3769 images" in first
+    counts = objects_line(first)
+    assert (counts["Car"], counts["Pedestrian"], counts["Cyclist"]) == (14385, 2280, 893)
+    assert run(*args).startswith("unchanged")  # the subset is rebuilt byte for byte

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 import evaluator
-from leaderboard.importing import split_import
+from leaderboard.importing import kitti_subset, split_import
 from leaderboard.models import Benchmark
 
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--split", required=True, help="Split slug, e.g. val2017 or night.")
         parser.add_argument("--split-name", default="")
         parser.add_argument("--domain", default="", help="Domain of a transfer sequence: day, dawn-dusk, night...")
+        parser.add_argument("--images", type=Path, help="KITTI: a list of image ids (e.g. val.txt) to keep.")
         parser.add_argument("--public-fraction", type=float, default=0.5)
         parser.add_argument(
             "--public-seed", default="", help="Seed of the public/private rule (default: benchmark-split)."
@@ -46,9 +48,18 @@ class Command(BaseCommand):
             raise CommandError(
                 f"benchmark {benchmark.slug} uses protocol {benchmark.protocol}, not {options['protocol']}"
             )
+        source = options["source"]
+        tmp = tempfile.TemporaryDirectory()
         try:
+            if options["images"]:
+                if benchmark.protocol != "kitti":
+                    raise CommandError("--images is for KITTI; VOC splits come with ImageSets/Main lists")
+                ids = [line.strip() for line in options["images"].read_text().splitlines() if line.strip()]
+                subset = Path(tmp.name) / f"{source.stem}_{options['images'].stem}.zip"
+                kitti_subset(source, ids, subset)
+                source = subset
             report = split_import(
-                source=options["source"],
+                source=source,
                 benchmark=benchmark,
                 slug=options["split"],
                 name=options["split_name"],
@@ -58,6 +69,8 @@ class Command(BaseCommand):
             )
         except evaluator.InvalidInput as exc:
             raise CommandError(f"not imported:\n{exc.message}") from None
+        finally:
+            tmp.cleanup()
         state = "imported" if report.changed else "unchanged"
         self.stdout.write(
             f"{state}: {benchmark.slug}/{report.split.slug}, {report.images} images, sha256 {report.checksum[:12]}"

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand
 
 from evaluator.label_map import COCO_TO_VOC
 from leaderboard import demo, demo_kitti, demo_transfer, demo_voc, services
-from leaderboard.importing import split_import
+from leaderboard.importing import kitti_subset, split_import
 from leaderboard.management.commands.import_kaist import domain_files
 from leaderboard.models import Benchmark, Split, Submission, Track, TrackDomain
 
@@ -222,14 +222,11 @@ class Command(BaseCommand):
             },
         )
         ids = [line.strip() for line in val_list.read_text().splitlines() if line.strip()]
-        labels = {}
         with tempfile.TemporaryDirectory() as tmp:
             source = Path(tmp) / "kitti_val_label_2.zip"
-            with zipfile.ZipFile(labels_zip) as archive, zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as out:
-                for image_id in ids:
-                    text = archive.read(f"training/label_2/{image_id}.txt").decode()
-                    labels[image_id] = demo_kitti.parse_labels(text)
-                    out.writestr(f"label_2/{image_id}.txt", text)
+            kitti_subset(labels_zip, ids, source)
+            with zipfile.ZipFile(source) as archive:
+                labels = {i: demo_kitti.parse_labels(archive.read(f"label_2/{i}.txt").decode()) for i in ids}
             report = split_import(source=source, benchmark=benchmark, slug="val", name="val (3DOP split)")
         track, _ = Track.objects.update_or_create(
             slug="kitti-2d-detection",
