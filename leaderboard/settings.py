@@ -96,6 +96,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Rate limits (django-ratelimit) count in this cache. The file cache of the embedded
+# default is shared by the web processes of one machine but its counters are not atomic,
+# so limits are approximate there; set CACHE_URL=redis://... for exact ones.
+CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+RATE_LIMITS = {
+    "login": env.str("LOGIN_RATE", default="10/5m"),
+    "signup": env.str("SIGNUP_RATE", default="10/h"),
+    "upload": env.str("UPLOAD_RATE", default="20/h"),
+}
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

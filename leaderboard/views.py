@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
+from django_ratelimit.core import is_ratelimited
 
 import evaluator
 
@@ -194,8 +197,40 @@ def submission_status(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
+def _limited(request: HttpRequest, group: str, key: str) -> bool:
+    """Count this POST against a rate limit of settings.RATE_LIMITS; True once over it."""
+    if request.method != "POST":
+        return False
+    return is_ratelimited(
+        request, group=group, key=key, rate=settings.RATE_LIMITS[group], method="POST", increment=True
+    )
+
+
+def _too_large(request: HttpRequest) -> bool:
+    # Checked on the declared length, before Django reads the body to disk.
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > settings.MAX_UPLOAD_MB * 1024 * 1024 + 64 * 1024
+
+
 @login_required
 def submit(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and _too_large(request):
+        return render(
+            request,
+            "leaderboard/refused.html",
+            {"reason": f"The upload is larger than the limit of {settings.MAX_UPLOAD_MB} MB; it was not read."},
+            status=413,
+        )
+    if _limited(request, "upload", "user"):
+        return render(
+            request,
+            "leaderboard/refused.html",
+            {"reason": "Too many uploads in a short time; wait a while and try again."},
+            status=429,
+        )
     form = SubmissionForm(request.POST or None, request.FILES or None, initial={"track": request.GET.get("track")})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -214,6 +249,13 @@ def submit(request: HttpRequest) -> HttpResponse:
 
 
 def signup(request: HttpRequest) -> HttpResponse:
+    if _limited(request, "signup", "ip"):
+        return render(
+            request,
+            "leaderboard/refused.html",
+            {"reason": "Too many sign-ups from your address; try later."},
+            status=429,
+        )
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
@@ -225,6 +267,20 @@ def signup(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "leaderboard/profile.html", {"submissions": selectors.user_submissions(request.user)})
+
+
+class RateLimitedLoginView(LoginView):
+    """Django's log-in, with attempts limited per username and per address."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if _limited(request, "login", "post:username") or _limited(request, "login", "ip"):
+            return render(
+                request,
+                "leaderboard/refused.html",
+                {"reason": "Too many log-in attempts; wait a few minutes."},
+                status=429,
+            )
+        return super().post(request, *args, **kwargs)
 
 
 def benchmark_list(request: HttpRequest) -> HttpResponse:

@@ -19,6 +19,9 @@ DEMO_IMAGES = 40
 def _isolated_files(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.GROUND_TRUTH_ROOT = tmp_path / "ground_truth"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": str(tmp_path)}
+    }
 
 
 @pytest.fixture
