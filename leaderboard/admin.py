@@ -1,7 +1,40 @@
+import tempfile
+from pathlib import Path
+
+from django import forms
 from django.contrib import admin, messages
 
+import evaluator
+
 from . import services
-from .models import Benchmark, Score, Split, Submission, Track
+from .importing import split_import
+from .models import Benchmark, Score, Split, Submission, Track, TrackDomain, TransferScore
+
+
+class SplitImportForm(forms.ModelForm):
+    """A new split comes from an uploaded ground-truth file, validated and imported like import_split."""
+
+    source = forms.FileField(help_text="Ground truth: COCO JSON, VOC tar/zip, KITTI label_2 zip, KAIST JSON.")
+
+    class Meta:
+        model = Split
+        fields = ("benchmark", "slug", "name", "domain", "public_fraction", "public_seed")
+
+    def clean(self):
+        data = super().clean()
+        upload, benchmark = data.get("source"), data.get("benchmark")
+        if upload is None or benchmark is None:
+            return data
+        self.folder = tempfile.TemporaryDirectory()
+        self.source_path = Path(self.folder.name) / Path(upload.name).name
+        with self.source_path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        try:
+            evaluator.load_ground_truth(self.source_path, protocol=benchmark.protocol)
+        except evaluator.InvalidInput as exc:
+            raise forms.ValidationError(exc.message) from None
+        return data
 
 
 @admin.register(Benchmark)
@@ -14,6 +47,47 @@ class BenchmarkAdmin(admin.ModelAdmin):
 class SplitAdmin(admin.ModelAdmin):
     list_display = ("name", "benchmark", "domain", "image_count", "public_fraction")
     list_filter = ("benchmark",)
+    readonly_fields = ("ground_truth_path", "checksum", "image_count")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = SplitImportForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else ()
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("benchmark", "slug", "name", "domain", "public_fraction", "public_seed", "source")
+        return super().get_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        try:
+            report = split_import(
+                source=form.source_path,
+                benchmark=obj.benchmark,
+                slug=obj.slug,
+                name=obj.name,
+                domain=obj.domain,
+                public_fraction=obj.public_fraction,
+                public_seed=obj.public_seed,
+            )
+        finally:
+            form.folder.cleanup()
+        obj.__dict__.update({f.attname: getattr(report.split, f.attname) for f in Split._meta.concrete_fields})
+        self.message_user(
+            request, f"Imported {report.images} images (sha256 {report.checksum[:12]}).", messages.SUCCESS
+        )
+
+
+class TrackDomainInline(admin.TabularInline):
+    model = TrackDomain
+    extra = 0
+    fields = ("position", "name", "split", "label_map")
 
 
 @admin.action(description="Rescore every scored submission (old scores kept as history)")
@@ -28,6 +102,7 @@ class TrackAdmin(admin.ModelAdmin):
     list_filter = ("benchmark", "kind", "private_revealed")
     prepopulated_fields = {"slug": ("name",)}
     actions = [rescore_tracks]
+    inlines = [TrackDomainInline]
 
 
 @admin.action(description="Cancel (queued or running)")
@@ -54,4 +129,11 @@ class SubmissionAdmin(admin.ModelAdmin):
 class ScoreAdmin(admin.ModelAdmin):
     list_display = ("submission", "subset", "stage", "primary_value", "engine_version", "is_current", "created_at")
     list_filter = ("subset", "is_current")
-    readonly_fields = ("stats", "per_class", "curves")
+    readonly_fields = ("stats", "per_class", "curves", "explorer")
+
+
+@admin.register(TransferScore)
+class TransferScoreAdmin(admin.ModelAdmin):
+    list_display = ("submission", "subset", "primary_value", "engine_version", "is_current", "created_at")
+    list_filter = ("subset", "is_current")
+    readonly_fields = ("domains", "matrix", "stats")

@@ -219,3 +219,37 @@ def test_kitti_import_with_an_image_list_makes_the_validation_split(tmp_path):
     counts = objects_line(first)
     assert (counts["Car"], counts["Pedestrian"], counts["Cyclist"]) == (14385, 2280, 893)
     assert run(*args).startswith("unchanged")  # the subset is rebuilt byte for byte
+
+
+def test_hosts_import_a_split_in_the_admin(client, settings):
+    from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from leaderboard.models import Benchmark
+
+    host = User.objects.create_superuser("host", password="x-long-password-1")
+    client.force_login(host)
+    benchmark = Benchmark.objects.create(slug="coco", name="COCO", protocol="coco")
+    source = shared_file("coco-val2014-100/instances_val2014_100.json")
+    response = client.post(
+        "/admin/leaderboard/split/add/",
+        {
+            "benchmark": benchmark.pk, "slug": "val", "name": "val", "domain": "", "public_fraction": "0.5",
+            "public_seed": "s", "source": SimpleUploadedFile("instances.json", source.read_bytes()),
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    split = Split.objects.get(slug="val")
+    assert split.image_count == 100
+    assert (settings.GROUND_TRUTH_ROOT / split.ground_truth_path).read_bytes() == source.read_bytes()
+
+    broken = client.post(
+        "/admin/leaderboard/split/add/",
+        {
+            "benchmark": benchmark.pk, "slug": "bad", "name": "bad", "public_fraction": "0.5", "public_seed": "s",
+            "source": SimpleUploadedFile("bad.json", b'{"images": []'),
+        },
+    )  # fmt: skip
+    assert broken.status_code == 200
+    assert "bad.json" in broken.content.decode()
+    assert not Split.objects.filter(slug="bad").exists()
