@@ -78,6 +78,10 @@ class ProblemCollector:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(Problem(self.file, where, message))
 
+    def count_more(self, n: int) -> None:
+        """Count ``n`` further problems without listing them (the list is already long)."""
+        self.count += max(int(n), 0)
+
     @property
     def full(self) -> bool:
         """True once enough problems are known; a parser may stop looking."""

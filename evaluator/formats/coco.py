@@ -6,6 +6,7 @@ uploads but still checked, since hosts import it from files people have.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..errors import InvalidInput, ProblemCollector
+from ..errors import MAX_PROBLEMS, InvalidInput, ProblemCollector
 from ..io import read_members
 
 RESULT_FORMATS = ("coco-json",)
@@ -165,6 +166,7 @@ def load_ground_truth(path: str | Path) -> CocoGroundTruth:
     bbox = np.empty((n, 4), dtype=np.float64)
     area = np.empty(n, dtype=np.float64)
     iscrowd = np.empty(n, dtype=bool)
+    seen_ids: set[int] = set()
     for i, ann in enumerate(anns):
         where = f"annotations[{i}]"
         if not isinstance(ann, dict):
@@ -177,6 +179,11 @@ def load_ground_truth(path: str | Path) -> CocoGroundTruth:
         if not _is_int(ann["id"]):
             problems.add(where, f"'id' must be an integer, got {_short(ann['id'])}")
             continue
+        if int(ann["id"]) in seen_ids:
+            # pycocotools keys annotations by id and would silently keep only the last of them.
+            problems.add(where, f"annotation id {int(ann['id'])} appears more than once; ids must be unique")
+            continue
+        seen_ids.add(int(ann["id"]))
         image = image_index.get(int(ann["image_id"])) if _is_int(ann["image_id"]) else None
         if image is None:
             problems.add(where, f"'image_id' {_short(ann['image_id'])} is not one of the file's images")
@@ -272,11 +279,19 @@ Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 def _fast_columns(data: list[Any]) -> Columns | None:
     """Columns straight from well-formed records; None sends the file to the slow path."""
     try:
-        image_id = np.array([r["image_id"] for r in data])
-        category_id = np.array([r["category_id"] for r in data])
-        bbox = np.array([r["bbox"] for r in data])
-        score = np.array([r["score"] for r in data])
-    except (KeyError, TypeError, ValueError):
+        columns = [[r[key] for r in data] for key in ("image_id", "category_id", "score")]
+        boxes = [r["bbox"] for r in data]
+    except (KeyError, TypeError):
+        return None
+    # JSON true/false would pass as 1/0 in an array of numbers; such files take the checked path.
+    if any(bool in set(map(type, values)) for values in columns):
+        return None
+    try:
+        if bool in set(map(type, itertools.chain.from_iterable(boxes))):
+            return None
+        image_id, category_id, score = (np.array(values) for values in columns)
+        bbox = np.array(boxes)
+    except (TypeError, ValueError):
         return None
     n = len(data)
     if (
@@ -343,8 +358,19 @@ def _check_numbers(
         ),
     )
     for bad, message in checks:
-        for i in np.flatnonzero(bad)[:20]:
-            problems.add(f"record {int(i)}", f"{message}, got {_describe(i, image_id, category_id, bbox, score)}")
+        _add_records(
+            problems,
+            np.flatnonzero(bad),
+            lambda i, m=message: f"{m}, got {_describe(i, image_id, category_id, bbox, score)}",
+        )
+
+
+def _add_records(problems: ProblemCollector, records: np.ndarray, message) -> None:
+    """List the first records that fit in the report and count the rest."""
+    room = max(MAX_PROBLEMS + 1 - problems.count, 0)
+    for i in records[:room]:
+        problems.add(f"record {int(i)}", message(i))
+    problems.count_more(len(records) - room)
 
 
 def _describe(i: int, image_id: np.ndarray, category_id: np.ndarray, bbox: np.ndarray, score: np.ndarray) -> str:
@@ -355,15 +381,19 @@ def _describe(i: int, image_id: np.ndarray, category_id: np.ndarray, bbox: np.nd
 
 
 def _check_ids(problems: ProblemCollector, gt: CocoGroundTruth, image_id: np.ndarray, category_id: np.ndarray) -> None:
-    unknown_image = ~np.isin(image_id, gt.image_ids)
-    for i in np.flatnonzero(unknown_image)[:20]:
-        problems.add(f"record {int(i)}", f"image_id {int(image_id[i])} is not an image of this split")
-    unknown_category = ~np.isin(category_id, gt.category_ids)
+    # Ids that are not integers were reported by _check_numbers already.
+    whole_image = np.isfinite(image_id) & (image_id == np.round(image_id))
+    whole_category = np.isfinite(category_id) & (category_id == np.round(category_id))
+    unknown_image = whole_image & ~np.isin(image_id, gt.image_ids)
+    _add_records(
+        problems, np.flatnonzero(unknown_image), lambda i: f"image_id {int(image_id[i])} is not an image of this split"
+    )
+    unknown_category = whole_category & ~np.isin(category_id, gt.category_ids)
     if unknown_category.any():
         known = ", ".join(str(int(c)) for c in gt.category_ids[:10])
         more = ", ..." if len(gt.category_ids) > 10 else ""
-        for i in np.flatnonzero(unknown_category)[:20]:
-            problems.add(
-                f"record {int(i)}",
-                f"category_id {int(category_id[i])} is not a category of this benchmark (expected one of {known}{more})",
-            )
+        _add_records(
+            problems,
+            np.flatnonzero(unknown_category),
+            lambda i: f"category_id {int(category_id[i])} is not a category of this benchmark (expected one of {known}{more})",
+        )
