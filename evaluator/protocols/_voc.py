@@ -396,3 +396,44 @@ def analysis_input(gt: VocGroundTruth, results: VocResults) -> AnalysisInput:
             ignore=np.zeros(int(known.sum()), dtype=bool),
         ),
     )
+
+
+def bootstrap(
+    gt: VocGroundTruth, results: VocResults, *, method: str, resamples: int = 200, seed: int = 0
+) -> np.ndarray:
+    """mAP on ``resamples`` bootstrap resamples of the images (drawn with replacement, seeded).
+
+    An image drawn n times weighs n in every class's cumulative true and false
+    positives and in its number of objects; with every weight 1 this is ``mAP``.
+    """
+    matches = match(gt, results)
+    num_images = gt.num_images
+    counted = ~gt.difficult
+    objects = np.zeros((gt.num_classes, num_images))
+    np.add.at(objects, (gt.box_class[counted], gt.box_image[counted]), 1)
+    ranked_class = results.class_index[matches.rank]
+    bounds = np.searchsorted(ranked_class, np.arange(gt.num_classes + 1))
+    groups = []
+    for k in range(gt.num_classes):
+        rows = matches.rank[bounds[k] : bounds[k + 1]]
+        status = matches.status[rows]
+        groups.append((matches.image[rows], status == TRUE_POSITIVE, status == FALSE_POSITIVE))
+    rng = np.random.default_rng(seed)
+    values = np.empty(resamples)
+    for b in range(resamples):
+        weights = np.bincount(rng.integers(0, num_images, num_images), minlength=num_images).astype(float)
+        values[b] = weighted_map(groups, objects, weights, method)
+    return values
+
+
+def weighted_map(groups: list, objects: np.ndarray, weights: np.ndarray, method: str) -> float:
+    aps = []
+    for k, (image, is_tp, is_fp) in enumerate(groups):
+        npos = float(objects[k] @ weights)
+        if npos == 0:
+            continue
+        w = weights[image]
+        tp, fp = np.cumsum(is_tp * w), np.cumsum(is_fp * w)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            aps.append(average_precision(tp / npos, tp / (fp + tp), method))
+    return float(np.mean(aps)) if aps else float("nan")

@@ -6,6 +6,8 @@ with +1 pixel areas, difficult objects ignored, duplicates false positives).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..formats.voc import VOC_CLASSES, VocGroundTruth, VocResults
 from ..types import Evaluation
 from . import _voc
@@ -23,6 +25,10 @@ def evaluate(gt: VocGroundTruth, results: VocResults) -> Evaluation:
     return _voc.evaluate(gt, results, protocol=NAME, method=AP_METHOD)
 
 
+def bootstrap(gt: VocGroundTruth, results: VocResults, *, resamples: int = 200, seed: int = 0) -> np.ndarray:
+    return _voc.bootstrap(gt, results, method=AP_METHOD, resamples=resamples, seed=seed)
+
+
 __all__ = [
     "HIGHER_IS_BETTER",
     "NAME",
@@ -30,6 +36,7 @@ __all__ = [
     "RESULT_FORMATS",
     "STAT_NAMES",
     "analysis_input",
+    "bootstrap",
     "evaluate",
     "image_ids",
     "load_ground_truth",

@@ -564,3 +564,25 @@ def test_cli_prints_map_and_ap_per_class(tmp_path):
     stats = json.loads(out.stdout)["stats"]
     assert stats["mAP"] == pytest.approx(0.7451793551795506, abs=1e-12)
     assert set(stats) == {"mAP", *(f"AP/{name}" for name in VOC_CLASSES)}
+
+
+def test_bootstrap_with_every_image_once_is_the_map_and_intervals_cover_it():
+    gt = evaluator.load_ground_truth(shared_file("voc2007-test/VOC2007_test_annotations.tar.gz"), protocol="voc07")
+    results = evaluator.load_results(shared_file("voc2007-test/yolov2_detections"), protocol="voc07", ground_truth=gt)
+    for module in (voc07, voc12):
+        matches = _voc.match(gt, results)
+        counted = ~gt.difficult
+        objects = np.zeros((gt.num_classes, gt.num_images))
+        np.add.at(objects, (gt.box_class[counted], gt.box_image[counted]), 1)
+        ranked = results.class_index[matches.rank]
+        bounds = np.searchsorted(ranked, np.arange(gt.num_classes + 1))
+        groups = []
+        for k in range(gt.num_classes):
+            rows = matches.rank[bounds[k] : bounds[k + 1]]
+            groups.append((matches.image[rows], matches.status[rows] == 1, matches.status[rows] == 0))
+        full = module.evaluate(gt, results).stats["mAP"]
+        assert _voc.weighted_map(groups, objects, np.ones(gt.num_images), module.AP_METHOD) == pytest.approx(
+            full, abs=1e-12
+        )
+        low, high = evaluator.bootstrap_interval(gt, results, protocol=module.NAME, resamples=30)
+        assert low < full < high
