@@ -83,6 +83,7 @@ class DetectorProfile:
     confusion: float
     background_per_image: float
     ms_per_image: float
+    duplicates: float = 0.04  # share of found objects reported twice (a weaker, shifted copy)
 
 
 PROFILES = (
@@ -94,24 +95,32 @@ PROFILES = (
 
 
 def simulate_detections(ground_truth: dict, profile: DetectorProfile, *, seed: int) -> list[dict]:
-    """COCO results for ``ground_truth`` as ``profile`` would detect them."""
+    """COCO results for ``ground_truth`` as ``profile`` would detect them.
+
+    Every object draws the same random numbers whatever the profile, so two profiles run
+    with one seed differ only by their parameters (common random numbers).
+    """
     rng = np.random.default_rng(seed)
     results = []
     sizes = {img["id"]: (img["width"], img["height"]) for img in ground_truth["images"]}
     category_ids = np.array([c["id"] for c in ground_truth["categories"]])
     for ann in ground_truth["annotations"]:
+        found, confused, duplicated = rng.random(3)
+        noise, shift = rng.normal(0, 1, 4), rng.normal(0, 0.15, 2)
+        other, quality = rng.choice(category_ids), rng.beta(5, 2)
         x, y, w, h = ann["bbox"]
         size_score = min(np.sqrt(w * h) / 96.0, 1.0)
         recall = profile.recall_small + (profile.recall_large - profile.recall_small) * size_score
-        if rng.random() > recall:
+        if found > recall:
             continue
-        jitter = rng.normal(0, profile.jitter, 4) * [w, h, w, h]
+        jitter = noise * profile.jitter * [w, h, w, h]
         box = [x + jitter[0], y + jitter[1], max(w + jitter[2], 1.0), max(h + jitter[3], 1.0)]
-        category = ann["category_id"]
-        if rng.random() < profile.confusion:
-            category = int(rng.choice(category_ids))
-        score = float(np.clip(rng.beta(5, 2) * (0.6 + 0.4 * size_score), 0.01, 0.999))
+        category = int(other) if confused < profile.confusion else ann["category_id"]
+        score = float(np.clip(quality * (0.6 + 0.4 * size_score), 0.01, 0.999))
         results.append(_record(ann["image_id"], category, box, score))
+        if duplicated < profile.duplicates:
+            copy = [box[0] + shift[0] * w, box[1] + shift[1] * h, box[2], box[3]]
+            results.append(_record(ann["image_id"], category, copy, score * 0.6))
     for image_id, (width, height) in sizes.items():
         for _ in range(int(rng.poisson(profile.background_per_image))):
             w, h = float(rng.uniform(10, width / 3)), float(rng.uniform(10, height / 3))

@@ -42,12 +42,13 @@ class Domain:
     darkness: float  # 0 day .. 1 night
     objects_per_image: float
     small_visible: float  # share of small objects that are annotated at all
+    occluded: float  # share of objects marked occluded
 
 
 DOMAINS = (
-    Domain("day", 0.0, 11.0, 1.0),
-    Domain("dawn-dusk", 0.5, 9.5, 0.8),
-    Domain("night", 1.0, 8.0, 0.55),
+    Domain("day", 0.0, 11.0, 1.0, 0.35),
+    Domain("dawn-dusk", 0.5, 9.5, 0.8, 0.45),
+    Domain("night", 1.0, 8.0, 0.55, 0.6),
 )
 
 
@@ -127,6 +128,7 @@ def generate_domain(domain: Domain, *, images: int, seed: int) -> dict:
                     "bbox": [round(x, 2), round(y, 2), round(w, 2), round(h, 2)],
                     "area": round(w * h, 2),
                     "iscrowd": 0,
+                    "occluded": bool(rng.random() < domain.occluded),
                 }
             )
             ann_id += 1

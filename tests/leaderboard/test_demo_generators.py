@@ -29,6 +29,24 @@ def test_fixed_seeds_give_identical_files():
     assert demo.generate_ground_truth(images=50, seed=8) != gt
 
 
+def test_simulated_detectors_report_some_objects_twice():
+    from dataclasses import replace
+
+    gt = demo.generate_ground_truth(images=200)
+    profile = demo.PROFILES[3]
+    never = demo.simulate_detections(gt, replace(profile, duplicates=0.0), seed=1)
+    always = demo.simulate_detections(gt, replace(profile, duplicates=1.0), seed=1)
+    usual = demo.simulate_detections(gt, profile, seed=1)
+    assert len(never) < len(usual) < len(always)
+    # With duplicates always on, each found object is followed by its weaker copy.
+    pairs = list(zip(always[::2], always[1::2], strict=False))
+    copies = [
+        a["image_id"] == b["image_id"] and a["category_id"] == b["category_id"] and b["score"] < a["score"]
+        for a, b in pairs
+    ]
+    assert sum(copies) > 0.4 * len(pairs)
+
+
 def test_coco_style_split_has_cocos_shape():
     gt = demo.generate_ground_truth(images=600)
     per_image = len(gt["annotations"]) / 600
@@ -50,6 +68,8 @@ def test_night_scenes_hold_fewer_and_fewer_small_visible_objects():
     assert per_image[0] > per_image[1] > per_image[2]
     small = [np.mean(sizes(d) < 32**2) for d in (day, dusk, night)]
     assert small[0] > small[2] + 0.05
+    occluded = [np.mean([a["occluded"] for a in d["annotations"]]) for d in (day, dusk, night)]
+    assert occluded[0] < occluded[1] < occluded[2]
 
 
 def test_voc_style_split_has_difficult_objects_and_vocs_class_mix():
