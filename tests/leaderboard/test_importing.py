@@ -253,3 +253,19 @@ def test_hosts_import_a_split_in_the_admin(client, settings):
     assert broken.status_code == 200
     assert "bad.json" in broken.content.decode()
     assert not Split.objects.filter(slug="bad").exists()
+
+
+def test_without_the_real_files_the_demo_generates_a_kitti_style_split(settings, tmp_path):
+    settings.SHARED_DATA_DIR = tmp_path / "absent"
+    output = run("load_demo", "--images", "30", "--real", "kitti")
+    assert "loading a generated KITTI-style split instead" in output
+    track = Track.objects.get(slug="demo-kitti-detection")
+    assert track.benchmark.is_demo
+    values = {}
+    for submission in Submission.objects.filter(track=track):
+        tasks.score_submission(submission.pk)
+        values[submission.method_name] = submission.scores.get(subset=Score.Subset.FULL).stats["mAP/moderate"]
+    assert values["SSD MobileNet v2"] < values["R-FCN ResNet-101"] < values["Faster R-CNN ResNet-101"]
+    counts = objects_line(run("import_split", str(settings.GROUND_TRUTH_ROOT / track.split.ground_truth_path),
+                              "--benchmark", "k2", "--protocol", "kitti", "--split", "v"))  # fmt: skip
+    assert {"Car", "DontCare", "Pedestrian", "Cyclist", "Van", "Person_sitting"} <= set(counts)
