@@ -44,7 +44,9 @@ def remap_coco_results(
             name = source_categories[category]
         mapped = label_map.get(name, "")
         if mapped:
-            kept.append({key: value for key, value in record.items() if key != "category_id"} | {"category_name": mapped})
+            kept.append(
+                {key: value for key, value in record.items() if key != "category_id"} | {"category_name": mapped}
+            )
     problems.raise_if_any()
     if not kept:
         raise InvalidInput.single(label, "holds no detection of a category the target dataset has")
