@@ -410,3 +410,36 @@ def restrict(
         score=kaist_format.frozen(results.score[keep_det]),
     )
     return sub_gt, sub_results
+
+
+def weighted_log_average_miss_rate(matches: Matches, gt: KaistGroundTruth, weights: np.ndarray) -> float:
+    """MR^-2 over all images with image i counted ``weights[i]`` times; all ones gives ``MR_all``."""
+    counted = matches.status != ON_IGNORE_REGION
+    order = np.lexsort((matches.rank[counted], matches.image[counted], -matches.score[counted]))
+    status = matches.status[counted][order]
+    w = weights[matches.image[counted][order]]
+    num_gt = float(weights[gt.box_image[~matches.gt_ignored]].sum())
+    if num_gt == 0:
+        return float("nan")
+    tp = np.cumsum((status == TRUE_POSITIVE) * w)
+    fp = np.cumsum((status == FALSE_POSITIVE) * w)
+    miss_rate = 1 - reference_recall(fp / max(float(weights.sum()), 1.0), tp / num_gt)
+    with np.errstate(divide="ignore"):
+        return float(np.exp(np.mean(np.log(miss_rate))))
+
+
+def bootstrap(gt: KaistGroundTruth, results: KaistResults, *, resamples: int = 200, seed: int = 0) -> np.ndarray:
+    """MR_all on ``resamples`` bootstrap resamples of the images (with replacement, seeded).
+
+    An image drawn n times counts n times in the images, the false positives and the
+    pedestrians; the detections of an image's copies enter the curve together.
+    """
+    matches = match(gt, results)
+    rng = np.random.default_rng(seed)
+    n = gt.num_images
+    return np.array(
+        [
+            weighted_log_average_miss_rate(matches, gt, np.bincount(rng.integers(0, n, n), minlength=n).astype(float))
+            for _ in range(resamples)
+        ]
+    )

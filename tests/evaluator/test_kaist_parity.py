@@ -171,3 +171,13 @@ def test_analysis_input(real):
     assert analysis.image_ids[first.image[0]] == 0  # line 1 of the file is image 1 (1-based)
     np.testing.assert_allclose(first.xyxy[0], [502.33, 212.455, 502.33 + 19.922, 212.455 + 41.648])
     assert first.score[0] == 0.03658492
+
+
+def test_bootstrap_with_every_image_once_is_mr_all_and_intervals_cover_it(real):
+    import evaluator
+
+    gt, results, evaluation = real
+    matches = kaist.match(gt, results)
+    assert kaist.weighted_log_average_miss_rate(matches, gt, np.ones(gt.num_images)) == evaluation.stats["MR_all"]
+    low, high = evaluator.bootstrap_interval(gt, results, protocol="kaist", resamples=50)
+    assert low < evaluation.stats["MR_all"] < high
