@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "leaderboard",
 ]
 
@@ -165,7 +166,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_ANON_RATE", default="120/minute"),
         "user": env.str("API_USER_RATE", default="600/minute"),
+        "submissions": env.str("API_SUBMIT_RATE", default="30/hour"),
+        "token": env.str("API_TOKEN_RATE", default="20/minute"),
     },
+    "EXCEPTION_HANDLER": "leaderboard.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Detection Leaderboard API",

@@ -182,8 +182,9 @@ class ScoreSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Score
-        fields = ["subset", "stage", "split", "protocol", "engine_version", "ground_truth_checksum"]
-        fields += ["primary_value", "stats"]
+        fields = [
+            "subset", "stage", "split", "protocol", "engine_version", "ground_truth_checksum", "primary_value", "stats",
+        ]  # fmt: skip
 
 
 class ScoreSerializer(ScoreSummarySerializer):
@@ -216,6 +217,8 @@ class SubmissionSerializer(serializers.ModelSerializer):
     page = serializers.SerializerMethodField()
     track = serializers.SlugRelatedField(read_only=True, slug_field="slug")
     participant = serializers.CharField(source="user.username", read_only=True)
+    paper_url = serializers.CharField(read_only=True, help_text="A URL, or empty.")
+    code_url = serializers.CharField(read_only=True, help_text="A URL, or empty.")
     finished = serializers.BooleanField(source="is_finished", read_only=True)
     error_message = serializers.SerializerMethodField()
     original_filename = serializers.SerializerMethodField()
@@ -290,6 +293,11 @@ class HttpsURLField(serializers.URLField):
         return super().to_internal_value(text)
 
 
+@extend_schema_field({"type": "string", "format": "binary"})
+class UploadField(serializers.FileField):
+    """An uploaded file, described as binary content in the schema."""
+
+
 class SubmissionCreateSerializer(serializers.Serializer):
     """The fields of the browser's submission form (leaderboard.forms.SubmissionForm), the track by slug."""
 
@@ -306,7 +314,7 @@ class SubmissionCreateSerializer(serializers.Serializer):
     )
     adaptation_gpu_hours = FiniteFloatField(required=False, allow_null=True, min_value=0, default=None)
     ms_per_image = FiniteFloatField(required=False, allow_null=True, min_value=0, default=None)
-    file = serializers.FileField(
+    file = UploadField(
         allow_empty_file=True, help_text="COCO results JSON, VOC per-class files (zip), KITTI label files (zip)."
     )
 

@@ -20,6 +20,6 @@ urlpatterns = [
     path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("v1/docs/", views.DocsView.as_view(), name="docs"),
     path("v1/", include(router.urls)),
-    re_path(r"^v1/.+/$", views.not_found),
+    re_path(r"^v1/[\s\S]+/$", views.not_found),
     path("token/regenerate/", views.token_regenerate, name="token-regenerate"),
 ]

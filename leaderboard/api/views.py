@@ -8,9 +8,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from drf_spectacular.views import SpectacularSwaggerView, _get_sidecar_url
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import mixins, parsers, permissions, status, throttling, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -42,7 +44,7 @@ class Pagination(PageNumberPagination):
 class ScopedUserThrottle(throttling.UserRateThrottle):
     """A per-user (or per-address) rate read from DEFAULT_THROTTLE_RATES[scope] when set there."""
 
-    default_rate = "30/hour"
+    default_rate: str
 
     def get_rate(self) -> str:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate
@@ -65,6 +67,15 @@ class PublicViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = Pagination
 
 
+def catalogue_schema(listed: type, detail: type | None = None):
+    """Document the error bodies a list (bad page or filter) and a detail (unknown key) can answer."""
+    return extend_schema_view(
+        list=extend_schema(responses={200: listed(many=True), **errors(400, 404, 429)}),
+        retrieve=extend_schema(responses={200: detail or listed, **errors(404, 429)}),
+    )
+
+
+@catalogue_schema(serializers.BenchmarkSerializer)
 class BenchmarkViewSet(PublicViewSet):
     """Benchmarks: a protocol, its hidden splits and its tracks."""
 
@@ -77,6 +88,7 @@ class BenchmarkViewSet(PublicViewSet):
     ordering = ["name"]
 
 
+@catalogue_schema(serializers.SplitSerializer)
 class SplitViewSet(PublicViewSet):
     """Splits: public metadata only; their ground truth is never served."""
 
@@ -88,7 +100,7 @@ class SplitViewSet(PublicViewSet):
     ordering = ["benchmark__name", "name"]
 
 
-@extend_schema_view(retrieve=extend_schema(responses={200: serializers.TrackDetailSerializer, **errors(404)}))
+@catalogue_schema(serializers.TrackSerializer, serializers.TrackDetailSerializer)
 class TrackViewSet(PublicViewSet):
     """Tracks: what is ranked on which split, the submission limits and the leaderboard."""
 
@@ -107,7 +119,7 @@ class TrackViewSet(PublicViewSet):
         description="One row per participant, ranked as on the track's page. The private (full) subset can be "
         "asked for only once the hosts have revealed it.",
         parameters=[serializers.LeaderboardQuerySerializer],
-        responses={200: serializers.LeaderboardSerializer, **errors(400, 403, 404)},
+        responses={200: serializers.LeaderboardSerializer, **errors(400, 403, 404, 429)},
     )
     @action(detail=True, filter_backends=[], pagination_class=None)
     def leaderboard(self, request: Request, slug: str) -> Response:
@@ -138,10 +150,13 @@ class TrackViewSet(PublicViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Your own submissions", responses={200: serializers.SubmissionSerializer(many=True)}),
+    list=extend_schema(
+        summary="Your own submissions",
+        responses={200: serializers.SubmissionSerializer(many=True), **errors(400, 401, 404, 429)},
+    ),
     retrieve=extend_schema(
         summary="One submission: status, error message (yours only) and the scores you may see",
-        responses={200: serializers.SubmissionDetailSerializer, **errors(404)},
+        responses={200: serializers.SubmissionDetailSerializer, **errors(404, 429)},
     ),
 )
 class SubmissionViewSet(
@@ -168,6 +183,9 @@ class SubmissionViewSet(
         if self.action == "create":
             return serializers.SubmissionCreateSerializer
         return serializers.SubmissionDetailSerializer
+
+    def filter_queryset(self, queryset: QuerySet[Submission]) -> QuerySet[Submission]:
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_permissions(self):
         if self.action in ("retrieve", "scores"):
@@ -207,7 +225,7 @@ class SubmissionViewSet(
 
     @extend_schema(
         summary="Per-class tables, curve data and, for transfer tracks, the derived metrics",
-        responses={200: serializers.SubmissionScoresSerializer, **errors(404)},
+        responses={200: serializers.SubmissionScoresSerializer, **errors(404, 429)},
     )
     @action(detail=True, filter_backends=[], pagination_class=None)
     def scores(self, request: Request, pk: str) -> Response:
@@ -223,7 +241,7 @@ class SubmissionViewSet(
     @extend_schema(
         summary="Cancel your queued or running submission",
         request=None,
-        responses={200: serializers.SubmissionDetailSerializer, **errors(401, 403, 404, 409)},
+        responses={200: serializers.SubmissionDetailSerializer, **errors(401, 403, 404, 409, 429)},
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def cancel(self, request: Request, pk: str) -> Response:
@@ -272,6 +290,7 @@ def token_regenerate(request: HttpRequest) -> HttpResponse:
     return redirect("profile")
 
 
+@csrf_exempt
 def not_found(request: HttpRequest) -> JsonResponse:
     """Unknown addresses under /api/v1/ answer in the API's error body, not with an HTML page."""
     return JsonResponse({"detail": "No such API endpoint; see /api/v1/docs/.", "errors": {}}, status=404)
@@ -284,8 +303,8 @@ class DocsView(SpectacularSwaggerView):
 
     @staticmethod
     def _swagger_ui_resource(filename: str) -> str:
-        return _get_sidecar_url(f"swagger-ui-dist/{filename}")
+        return static(f"drf_spectacular_sidecar/swagger-ui-dist/{filename}")
 
     @staticmethod
     def _swagger_ui_favicon() -> str:
-        return _get_sidecar_url("swagger-ui-dist/favicon-32x32.png")
+        return static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png")

@@ -13,6 +13,7 @@ import zipfile
 import numpy as np
 import orjson
 import pytest
+import requests
 
 import evaluator
 import evaluator.subsets
@@ -182,3 +183,11 @@ def test_transfer_submission_is_scored_by_the_worker_with_its_derived_metrics(st
         assert row[name] == expected[name], name
     detail = erin.http.get(stack.url(f"/submissions/{submission_id}/"), timeout=30).text
     assert "Every stage on every domain" in detail
+
+    # The same figures through the REST API, anonymously.
+    api = requests.get(stack.url("/api/v1/tracks/demo-day2night-transfer/leaderboard/"), timeout=30).json()
+    (api_row,) = api["rows"]
+    assert api_row["method"] == "My LwF"
+    for name in ("target_after", "gain", "forgetting", "gap_closed", "BWT", "FWT"):
+        assert api_row["stats"][name] == expected[name], name
+    assert api_row["matrix"][2][2] == matrix[2, 2]
