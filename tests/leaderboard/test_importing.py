@@ -269,3 +269,51 @@ def test_without_the_real_files_the_demo_generates_a_kitti_style_split(settings,
     counts = objects_line(run("import_split", str(settings.GROUND_TRUTH_ROOT / track.split.ground_truth_path),
                               "--benchmark", "k2", "--protocol", "kitti", "--split", "v"))  # fmt: skip
     assert {"Car", "DontCare", "Pedestrian", "Cyclist", "Van", "Person_sitting"} <= set(counts)
+
+
+def _tar(path, files: dict[str, bytes], truncate: bool = False):
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    data = buffer.getvalue()
+    path.write_bytes(data[: len(data) // 2] if truncate else data)
+    return path
+
+
+VOC_XML = (
+    b"<annotation><filename>000001.jpg</filename><size><width>100</width><height>100</height><depth>3</depth></size>"
+    b"<object><name>%s</name><difficult>0</difficult><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>%s</xmax>"
+    b"<ymax>50</ymax></bndbox></object></annotation>"
+)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "make", "reason"),
+    [
+        (
+            "coco",
+            lambda p: p.with_name("missing.json").write_text(json.dumps({"images": [{"id": 1}], "categories": [{"id": 1, "name": "a"}], "annotations": [{"id": 1, "image_id": 1, "category_id": 1}]})) and p.with_name("missing.json"),
+            "missing field(s) bbox, area",
+        ),
+        (
+            "coco",
+            lambda p: p.with_name("badbox.json").write_text(json.dumps({"images": [{"id": 1}], "categories": [{"id": 1, "name": "a"}], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, -5, 3], "area": 1}]})) and p.with_name("badbox.json"),
+            "badbox.json, annotations[0]",
+        ),
+        ("voc07", lambda p: _tar(p.with_name("unknown.tar.gz"), {"VOC2007/Annotations/000001.xml": VOC_XML % (b"unicorn", b"50")}), "unicorn"),
+        ("voc07", lambda p: _tar(p.with_name("cut.tar.gz"), {"VOC2007/Annotations/000001.xml": VOC_XML % (b"dog", b"50")} | {f"VOC2007/Annotations/{i:06d}.xml": VOC_XML % (b"dog", b"50") for i in range(2, 60)}, truncate=True), "cut.tar.gz"),
+    ],
+    ids=["coco-missing-field", "coco-bad-box", "voc-unknown-class", "voc-truncated-archive"],
+)  # fmt: skip
+def test_broken_ground_truth_is_refused_with_the_reason(tmp_path, protocol, make, reason):
+    source = make(tmp_path / "x")
+    with pytest.raises(CommandError) as error:
+        run("import_split", str(source), "--benchmark", f"b-{protocol}", "--protocol", protocol, "--split", "s")
+    assert reason in str(error.value)
+    assert not Split.objects.exists()
