@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 
 import evaluator
 from evaluator import transfer
@@ -22,8 +23,6 @@ from evaluator.transfer_archive import Cell, read_upload, relabel
 from . import ground_truth
 from .explorer import explorer_data
 from .models import Score, Submission, Track, TrackDomain
-
-BOOTSTRAP_RESAMPLES = 200
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,7 @@ def evaluate(submission: Submission) -> tuple[list[CellResult], list[TransferRes
                 evaluator.evaluate(gt, results, protocol=track.protocol, images=images),
                 explorer_data(track.protocol, gt, results, images),
                 evaluator.bootstrap_interval(
-                    gt, results, protocol=track.protocol, images=images, resamples=BOOTSTRAP_RESAMPLES
+                    gt, results, protocol=track.protocol, images=images, resamples=settings.SCORING_BOOTSTRAP_RESAMPLES
                 ),
             )
             for subset, images in ((Score.Subset.FULL, None), (Score.Subset.PUBLIC, public))

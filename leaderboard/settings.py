@@ -209,6 +209,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("STALE_SWEEP_SECONDS", default=60.0),
     },
 }
+# Bootstrap resamples behind each score's interval (COCO, VOC, KAIST); a few hundred give stable 95% bounds.
+SCORING_BOOTSTRAP_RESAMPLES = env.int("SCORING_BOOTSTRAP_RESAMPLES", default=200)
 # A running submission whose worker has not finished within this lease is scored again.
 SCORING_LEASE_SECONDS = env.int("SCORING_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
 

@@ -347,23 +347,30 @@ def _bootstrap_groups(gt: CocoGroundTruth, results: CocoResults) -> tuple[list, 
 
 def weighted_ap(groups: list, objects: np.ndarray, weights: np.ndarray) -> float:
     """AP with each image counted ``weights[i]`` times; all ones gives the stat ``AP`` exactly."""
+    num_t, num_r = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS)
     precisions = []
     for k, (image, tp, fp) in enumerate(groups):
         npig = float(objects[k] @ weights)
         if npig == 0:
             continue
-        q = np.zeros((len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS)))
-        if len(image):
+        q = np.zeros((num_t, num_r))
+        nd = len(image)
+        if nd:
             w = weights[image]
             tp_sum = np.cumsum(tp * w, axis=1)
             fp_sum = np.cumsum(fp * w, axis=1)
             rc = tp_sum / npig
             pr = tp_sum / (fp_sum + tp_sum + np.spacing(1))
             envelope = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
-            for t in range(len(IOU_THRESHOLDS)):
-                inds = np.searchsorted(rc[t], RECALL_THRESHOLDS, side="left")
-                valid = inds < len(image)
-                q[t, valid] = envelope[t, inds[valid]]
+            if nd <= 256:
+                # Rows are sorted, so counting the recalls below a threshold is searchsorted's "left"
+                # index, for every IoU threshold at once.
+                inds = (rc[:, :, None] < RECALL_THRESHOLDS[None, None, :]).sum(axis=1)
+            else:
+                inds = np.stack([np.searchsorted(rc[t], RECALL_THRESHOLDS, side="left") for t in range(num_t)])
+            valid = inds < nd
+            rows = np.broadcast_to(np.arange(num_t)[:, None], inds.shape)
+            q[valid] = envelope[rows[valid], inds[valid]]
         precisions.append(q.ravel())
     return float(np.mean(np.concatenate(precisions))) if precisions else float("nan")
 
