@@ -26,6 +26,9 @@ class and difficulty, as the devkit does (type names compared without case):
 Where a class has no counting ground truth at a difficulty, its AP is NaN (the
 devkit prints 0) and ``mAP/moderate`` is the mean over the classes that have some.
 
+Bootstrap intervals recount the matched pairs with each image weighing the number of
+times it is drawn, which is exactly scoring the split with the drawn images copied.
+
 Speed: the matching is sequential per image, but all images advance together: step
 ``s`` settles the ``s``-th box (among boxes with any candidate) of every image at
 once, for all thresholds in one array.
@@ -243,9 +246,10 @@ def _candidates(
 
 
 def _first_pass(cand: _Candidates, local: np.ndarray, score: np.ndarray, det_counts: np.ndarray) -> np.ndarray:
-    """Scores of the true positives when each box takes its free candidate of highest score."""
+    """The candidates (indices into ``score``) that are true positives when each box takes its free
+    candidate of highest score."""
     assigned = np.zeros(len(score), dtype=bool)
-    found_scores = []
+    found = []
     for rows, slots in cand.steps:
         live = slots >= 0
         d = local[np.where(live, slots, 0)]
@@ -256,14 +260,19 @@ def _first_pass(cand: _Candidates, local: np.ndarray, score: np.ndarray, det_cou
         chosen = d[np.arange(len(rows)), pick]
         assigned[chosen[took]] = True
         tp = took & cand.box_valid[rows] & det_counts[chosen]
-        found_scores.append(score[chosen[tp]])
-    return np.concatenate(found_scores) if found_scores else np.zeros(0)
+        found.append(chosen[tp])
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def _second_pass(
-    cand: _Candidates, local: np.ndarray, score: np.ndarray, det_counts: np.ndarray, thresholds: np.ndarray
+    cand: _Candidates,
+    local: np.ndarray,
+    score: np.ndarray,
+    det_counts: np.ndarray,
+    thresholds: np.ndarray,
+    box_weight: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """True positives per threshold and bool [T x C] of the candidates taken."""
+    """True positives per threshold (each box weighing ``box_weight``) and bool [T x C] of the candidates taken."""
     num_t = len(thresholds)
     assigned = np.zeros((num_t, len(score)), dtype=bool)
     tp = np.zeros(num_t, dtype=np.int64)
@@ -281,23 +290,34 @@ def _second_pass(
             chosen = d[np.arange(len(r))[None, :], pick]
             t_idx, s_idx = np.nonzero(best > -2.0)
             assigned[t_idx, chosen[t_idx, s_idx]] = True
-            tp += np.count_nonzero((best >= 0.0) & cand.box_valid[r][None, :], axis=1)
+            tp += ((best >= 0.0) & cand.box_valid[r][None, :]) @ box_weight[r]
     return tp, assigned
 
 
 def get_thresholds(scores: np.ndarray, num_gt: int) -> list[float]:
-    """The devkit's ``getThresholds``: scores at recall steps of 1/40, nearest from the left."""
-    v = sorted(scores.tolist(), reverse=True)
+    """The devkit's ``getThresholds``: scores at recall steps of 1/40, nearest from the left.
+
+    The devkit walks the sorted scores and keeps one whenever its recall is no further
+    from the current target than the next one's; each keep moves the target on by 1/40.
+    Here each keep is found with one array comparison, using the devkit's own
+    floating-point expressions, so the same scores are kept."""
+    v = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
+    if len(v) == 0:
+        return []
+    i = np.arange(len(v))
+    last = len(v) - 1
+    left = (i + 1) / num_gt
+    right = np.where(i < last, (i + 2) / num_gt, left)
     picked = []
     current = 0.0
-    last = len(v) - 1
-    for i, value in enumerate(v):
-        left = (i + 1) / num_gt
-        right = (i + 2) / num_gt if i < last else left
-        if (right - current) < (current - left) and i < last:
-            continue
-        picked.append(value)
+    start = 0
+    while start <= last:
+        keep = ~((right[start:] - current) < (current - left[start:]))
+        keep[-1] = True
+        j = start + int(np.argmax(keep))
+        picked.append(float(v[j]))
         current += 1.0 / (N_SAMPLE_PTS - 1.0)
+        start = j + 1
     return picked
 
 
@@ -335,47 +355,88 @@ def _sum(values: list[float]) -> float:
     return total
 
 
-def _eval_class(inputs: _Inputs, c: int, pairs: tuple[np.ndarray, ...], cover: np.ndarray) -> list[_ClassCurve]:
-    name = CLASSES[c].lower()
-    min_overlap = MIN_OVERLAP[c]
-    boxes, pair_gt, pair_det, pair_iou = pairs
-    is_class = inputs.gt_type[boxes] == name
-    det_height = np.trunc(np.abs(inputs.det_xyxy[:, 1] - inputs.det_xyxy[:, 3]))
-    det_is_class = inputs.det_type == name
-    height = inputs.gt_xyxy[boxes, 3] - inputs.gt_xyxy[boxes, 1]
-    curves = []
-    for d in range(len(DIFFICULTIES)):
-        hard = (
-            (inputs.occlusion[boxes] > MAX_OCCLUSION[d])
-            | (inputs.truncation[boxes] > MAX_TRUNCATION[d])
-            | (height <= MIN_HEIGHT[d])
-        )
-        box_valid = is_class & ~hard
-        num_gt = int(np.count_nonzero(box_valid))
-        small = det_height < MIN_HEIGHT[d]
-        det_counts = ~small & det_is_class
-        det_takes_part = small | det_is_class
-        keep = det_takes_part[pair_det] & (pair_iou > min_overlap)
-        cand = _candidates(pair_gt[keep], pair_det[keep], pair_iou[keep], inputs.gt_image[boxes], box_valid)
-        cand_dets, local = np.unique(cand.det, return_inverse=True)
-        cand_score = inputs.score[cand_dets]
-        cand_counts = det_counts[cand_dets]
-        tp_scores = _first_pass(cand, local, cand_score, cand_counts)
-        thresholds = get_thresholds(tp_scores, num_gt) if num_gt else []
+@dataclass(frozen=True, eq=False)
+class _Setting:
+    """One class at one difficulty, matched once; :meth:`curve` counts it for any image weights.
+
+    Weights are whole numbers (how often each image is drawn); an image drawn n times
+    counts as n copies of it, exactly as if the split held the copies."""
+
+    cand: _Candidates
+    local: np.ndarray
+    score: np.ndarray
+    counts: np.ndarray
+    box_image: np.ndarray
+    valid_image: np.ndarray
+    tp_score: np.ndarray
+    tp_image: np.ndarray
+    false_score: np.ndarray
+    false_image: np.ndarray
+    cand_false: np.ndarray
+    cand_image: np.ndarray
+
+    def curve(self, weights: np.ndarray) -> _ClassCurve:
+        num_gt = int(weights[self.valid_image].sum())
+        thresholds = get_thresholds(np.repeat(self.tp_score, weights[self.tp_image]), num_gt) if num_gt else []
         thresholds = thresholds[:N_SAMPLE_PTS]
         precision = [0.0] * N_SAMPLE_PTS
         if thresholds:
             t = np.array(thresholds)
-            tp, assigned = _second_pass(cand, local, cand_score, cand_counts, t)
-            false = det_counts & ~(cover > min_overlap)
-            false_scores = np.sort(inputs.score[false])
-            fp = len(false_scores) - np.searchsorted(false_scores, t, side="left")
-            fp = fp - np.count_nonzero(assigned & false[cand_dets][None, :], axis=1)
+            box_weight = weights[self.box_image]
+            tp, assigned = _second_pass(self.cand, self.local, self.score, self.counts, t, box_weight)
+            drawn = np.cumsum(weights[self.false_image][::-1])[::-1]
+            above = np.searchsorted(self.false_score, t, side="left")
+            fp = np.where(above < len(drawn), drawn[np.minimum(above, len(drawn) - 1)], 0)
+            fp = fp - (assigned & self.cand_false[None, :]) @ weights[self.cand_image]
             with np.errstate(invalid="ignore", divide="ignore"):
                 values = tp / (tp + fp).astype(np.float64)
             precision[: len(t)] = values.tolist()
-        curves.append(_ClassCurve(num_gt, _monotone(precision, len(thresholds)), thresholds))
-    return curves
+        return _ClassCurve(num_gt, _monotone(precision, len(thresholds)), thresholds)
+
+
+def _setting(inputs: _Inputs, c: int, d: int, pairs: tuple[np.ndarray, ...], cover: np.ndarray) -> _Setting:
+    name = CLASSES[c].lower()
+    min_overlap = MIN_OVERLAP[c]
+    boxes, pair_gt, pair_det, pair_iou = pairs
+    height = inputs.gt_xyxy[boxes, 3] - inputs.gt_xyxy[boxes, 1]
+    hard = (
+        (inputs.occlusion[boxes] > MAX_OCCLUSION[d])
+        | (inputs.truncation[boxes] > MAX_TRUNCATION[d])
+        | (height <= MIN_HEIGHT[d])
+    )
+    box_valid = (inputs.gt_type[boxes] == name) & ~hard
+    det_is_class = inputs.det_type == name
+    small = np.trunc(np.abs(inputs.det_xyxy[:, 1] - inputs.det_xyxy[:, 3])) < MIN_HEIGHT[d]
+    det_counts = ~small & det_is_class
+    keep = (small | det_is_class)[pair_det] & (pair_iou > min_overlap)
+    box_image = inputs.gt_image[boxes]
+    cand = _candidates(pair_gt[keep], pair_det[keep], pair_iou[keep], box_image, box_valid)
+    cand_dets, local = np.unique(cand.det, return_inverse=True)
+    cand_score = inputs.score[cand_dets]
+    cand_counts = det_counts[cand_dets]
+    tp = _first_pass(cand, local, cand_score, cand_counts)
+    false = det_counts & ~(cover > min_overlap)
+    order = np.argsort(inputs.score[false], kind="stable")
+    cand_image = inputs.det_image[cand_dets]
+    return _Setting(
+        cand=cand,
+        local=local,
+        score=cand_score,
+        counts=cand_counts,
+        box_image=box_image[np.unique(pair_gt[keep])] if len(cand.box_valid) else np.zeros(0, dtype=np.int64),
+        valid_image=box_image[box_valid],
+        tp_score=cand_score[tp],
+        tp_image=cand_image[tp],
+        false_score=inputs.score[false][order],
+        false_image=inputs.det_image[false][order],
+        cand_false=false[cand_dets],
+        cand_image=cand_image,
+    )
+
+
+def _eval_class(inputs: _Inputs, c: int, pairs: tuple[np.ndarray, ...], cover: np.ndarray) -> list[_ClassCurve]:
+    ones = np.ones(inputs.num_images, dtype=np.int64)
+    return [_setting(inputs, c, d, pairs, cover).curve(ones) for d in range(len(DIFFICULTIES))]
 
 
 def _class_pairs(inputs: _Inputs, c: int) -> tuple[np.ndarray, ...]:
@@ -395,6 +456,29 @@ def evaluate_curves(gt: KittiGroundTruth, results: KittiResults) -> list[list[_C
     inputs = _inputs(gt, results)
     cover = _dont_care_cover(inputs)
     return [_eval_class(inputs, c, _class_pairs(inputs, c), cover) for c in range(len(CLASSES))]
+
+
+def bootstrap(gt: KittiGroundTruth, results: KittiResults, *, resamples: int = 200, seed: int = 0) -> np.ndarray:
+    """``mAP/moderate`` on ``resamples`` bootstrap resamples of the images (with replacement, seeded).
+
+    An image drawn n times counts as n copies of it, so each value is exactly what the
+    devkit would give on the resampled split; with every image drawn once it is ``mAP/moderate``.
+    The matching is done once; each resample only recounts it.
+    """
+    inputs = _inputs(gt, results)
+    cover = _dont_care_cover(inputs)
+    settings = [_setting(inputs, c, MODERATE, _class_pairs(inputs, c), cover) for c in range(len(CLASSES))]
+    num_images = inputs.num_images
+    rng = np.random.default_rng(seed)
+    values = np.empty(resamples)
+    for b in range(resamples):
+        weights = np.bincount(rng.integers(0, num_images, num_images), minlength=num_images)
+        values[b] = weighted_map(settings, weights)
+    return values
+
+
+def weighted_map(settings: list[_Setting], weights: np.ndarray) -> float:
+    return _mean([setting.curve(weights).ap_r40 for setting in settings])
 
 
 # --------------------------------------------------------------------------- results

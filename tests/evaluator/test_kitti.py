@@ -642,3 +642,49 @@ def test_jittered_detections_match_the_restated_devkit(tmp_path, val_gt, val_lab
         for d in range(3):
             expected = _devkit_precision(c, gts, det_objects, d)
             np.testing.assert_allclose(evaluation.arrays["precision"][c, d], expected, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_thresholds_equal_the_devkit_loop(seed):
+    rng = np.random.default_rng(seed)
+    count = int(rng.integers(1, 400))
+    scores = np.round(rng.random(count), int(rng.integers(1, 4)))
+    num_gt = int(rng.integers(count, 3 * count + 2))
+    assert kitti.get_thresholds(scores, num_gt) == _get_thresholds(scores.tolist(), num_gt)
+
+
+def test_bootstrap_counts_an_image_drawn_n_times_as_n_copies(tmp_path, val_labels):
+    """Each resample's value is the devkit's mAP/moderate on the split with the drawn images copied."""
+    rng = random.Random(7)
+    ids = sorted(rng.sample(sorted(val_labels), 120))
+    dets = jittered_detections({i: val_labels[i] for i in ids}, 7)
+    gt = kitti_format.load_ground_truth(
+        write_files(tmp_path / "gt" / "label_2", {i: val_labels[i].splitlines() for i in ids})
+    )
+    results = kitti_format.load_results(write_files(tmp_path / "d", dets), gt)
+    values = kitti.bootstrap(gt, results, resamples=3, seed=5)
+
+    draws = np.random.default_rng(5)
+    for value in values:
+        weights = np.bincount(draws.integers(0, len(ids), len(ids)), minlength=len(ids))
+        copies_gt, copies_dets = {}, {}
+        for image_id, weight in zip(ids, weights, strict=True):
+            for _ in range(weight):
+                name = f"{len(copies_gt):06d}"
+                copies_gt[name] = val_labels[image_id].splitlines()
+                copies_dets[name] = dets.get(image_id, [])
+        folder = tmp_path / f"copies{len(copies_gt)}"
+        copied = kitti_format.load_ground_truth(write_files(folder / "gt" / "label_2", copies_gt))
+        expected = kitti.evaluate(copied, kitti_format.load_results(write_files(folder / "d", copies_dets), copied))
+        assert value == expected.stats["mAP/moderate"]
+
+
+def test_bootstrap_with_every_image_once_is_the_score(tmp_path, val_gt, val_labels):
+    results = kitti_format.load_results(write_zip(tmp_path / "d.zip", jittered_detections(val_labels, 2024)), val_gt)
+    inputs = kitti._inputs(val_gt, results)
+    cover = kitti._dont_care_cover(inputs)
+    settings = [kitti._setting(inputs, c, MODERATE, kitti._class_pairs(inputs, c), cover) for c in range(3)]
+    once = kitti.weighted_map(settings, np.ones(val_gt.num_images, dtype=np.int64))
+    assert once == kitti.evaluate(val_gt, results).stats["mAP/moderate"]
+    low, high = evaluator.bootstrap_interval(val_gt, results, protocol="kitti", resamples=50)
+    assert low < once < high
