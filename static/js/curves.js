@@ -11,6 +11,7 @@
   const pct = (v) => (v === null || v === undefined ? "n/a" : (100 * v).toFixed(2) + "%");
 
   function prFigure(data, setting) {
+    const narrow = holder.clientWidth < 600;
     const traces = [];
     const recall = data.recall;
     data.classes.forEach((cls) => {
@@ -30,10 +31,11 @@
     return {
       traces,
       layout: {
-        title: { text: "Precision-recall, " + settingName(setting) + " (click a class in the legend to show it)", font: { size: 14 } },
+        title: { text: "Precision-recall, " + settingName(setting), font: { size: 14 } },
         xaxis: { title: { text: "Recall" }, range: [0, 1] },
         yaxis: { title: { text: "Precision" }, range: [0, 1.02] },
-        margin: { t: 40, r: 10, b: 50, l: 55 }, legend: { font: { size: 11 } }, height: 460,
+        margin: { t: 40, r: 10, b: 50, l: 55 }, height: narrow ? 420 + 7 * traces.length : 460,
+        legend: narrow ? { font: { size: 11 }, orientation: "h", y: -0.15, yanchor: "top" } : { font: { size: 11 } },
       },
     };
   }

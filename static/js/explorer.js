@@ -41,7 +41,29 @@
     Plotly.react("sweep", traces, {
       xaxis: { title: { text: "Confidence threshold" } }, yaxis: { range: [0, 1.02] },
       shapes: [{ type: "line", x0: thresholds[index], x1: thresholds[index], y0: 0, y1: 1, yref: "paper", line: { dash: "dot" } }],
-      margin: { t: 20, r: 10, b: 50, l: 50 }, height: 360,
+      legend: { orientation: "h", y: -0.2 }, margin: { t: 20, r: 10, b: 80, l: 50 }, height: 380,
+    }, config);
+  }
+
+  // Precision against recall over the same thresholds, all classes pooled, with the operating point on it.
+  function drawPooled(sweep, index) {
+    const o = sweep.overall;
+    const series = o.tp.map((tp, i) => rates(tp, o.fp[i], o.fn[i]));
+    const point = (i, name, symbol) => ({
+      x: [series[i].recall], y: [series[i].precision], mode: "markers", name,
+      marker: { size: 12, symbol }, customdata: [thresholds[i]],
+      hovertemplate: name + "<br>recall %{x:.4f}<br>precision %{y:.4f}<br>confidence ≥ %{customdata:.4f}<extra></extra>",
+    });
+    const traces = [{
+      x: series.map((r) => r.recall), y: series.map((r) => r.precision), customdata: thresholds, mode: "lines",
+      name: "all classes pooled",
+      hovertemplate: "recall %{x:.4f}<br>precision %{y:.4f}<br>confidence ≥ %{customdata:.4f}<extra></extra>",
+    }, point(index, "operating point", "circle")];
+    const best = sweep.best || {};
+    if (best.threshold !== null && best.threshold !== undefined) traces.push(point(nearestIndex(best.threshold), "best F1", "star"));
+    Plotly.react("pooled-pr", traces, {
+      xaxis: { title: { text: "Recall" }, range: [0, 1.02] }, yaxis: { title: { text: "Precision" }, range: [0, 1.02] },
+      legend: { orientation: "h", y: -0.2 }, margin: { t: 20, r: 10, b: 80, l: 50 }, height: 380,
     }, config);
   }
 
@@ -51,7 +73,7 @@
     document.getElementById("confusion-score").textContent = key;
     const labels = data.confusion.labels.map(escape);
     Plotly.react("confusion", [{
-      type: "heatmap", z: data.confusion.by_score[key], x: labels, y: labels, colorscale: "Blues",
+      type: "heatmap", z: data.confusion.by_score[key], x: labels, y: labels, colorscale: "Blues", reversescale: true,
       hovertemplate: "ground truth %{y}<br>predicted %{x}<br>%{z}<extra></extra>",
     }], {
       xaxis: { title: { text: "Prediction" }, type: "category", tickangle: -45 },
@@ -81,6 +103,7 @@
         show(cr.recall) + "</td><td class='num'>" + show(cr.f1) + "</td></tr>";
     }).join("");
     drawSweep(sweep, i);
+    drawPooled(sweep, i);
     drawConfusion(thresholds[i]);
   }
 

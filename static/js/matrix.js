@@ -7,7 +7,7 @@
   const text = data.matrix.map((row) => row.map((v) => (v === null ? "not given" : v.toFixed(4))));
   Plotly.newPlot("matrix", [{
     type: "heatmap", z: data.matrix, x: data.domains, y: stages, text: text, texttemplate: "%{text}",
-    colorscale: "Blues", hovertemplate: "%{y} on %{x}: %{text}<extra></extra>",
+    colorscale: "Blues", reversescale: true, hovertemplate: "%{y} on %{x}: %{text}<extra></extra>",
   }], {
     yaxis: { autorange: "reversed", type: "category" }, xaxis: { type: "category", side: "top" },
     margin: { t: 40, r: 10, b: 20, l: 70 }, height: 320,

@@ -94,6 +94,8 @@ def test_participant_uploads_and_sees_the_score_arrive(page, tmp_path):
     # The threshold explorer: moving the confidence slider changes the operating point.
     page.wait_for_function("() => document.getElementById('op-tp').textContent !== ''")
     before = page.locator("#op-tp").inner_text(), page.locator("#op-fp").inner_text()
+    marked = "() => { const d = document.getElementById('pooled-pr').data[1]; return [d.x[0], d.y[0]]; }"
+    point_before = page.evaluate(marked)
     page.evaluate(
         "() => { const s = document.getElementById('explorer-score'); s.value = '0';"
         " s.dispatchEvent(new Event('input')); }"
@@ -102,6 +104,11 @@ def test_participant_uploads_and_sees_the_score_arrive(page, tmp_path):
     assert after != before
     assert int(after[0]) >= int(before[0])  # a lower threshold keeps more detections
     assert page.locator("#sweep .scatterlayer .trace").count() >= 3
+    # The operating point is marked on the pooled precision-recall curve and moves with the slider.
+    point_after = page.evaluate(marked)
+    assert point_after != point_before
+    assert abs(float(page.locator("#op-recall").inner_text()) - point_after[0]) <= 5.1e-5
+    assert abs(float(page.locator("#op-precision").inner_text()) - point_after[1]) <= 5.1e-5
     assert page.locator("#confusion .hm, #confusion .heatmaplayer image").count() >= 1
 
     page.click("text=Demo COCO-style detection")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -85,3 +87,44 @@ def test_admin_is_for_staff_only(client, user):
     user.is_staff = True
     user.save()
     assert client.get("/admin/").status_code == 200
+
+
+def test_every_form_on_every_page_carries_and_needs_the_csrf_token(user, track, gt_data):
+    """Crawls the pages a participant sees, logged in and not, and posts each form back without its token."""
+    submission = services.submission_create(user=user, track=track, upload=results_upload(gt_data), method_name="m")
+    tasks.score_submission(submission.pk)
+    pages = [
+        reverse("home"),
+        reverse("benchmarks"),
+        reverse("benchmark", args=[track.benchmark.slug]),
+        reverse("track", args=[track.slug]),
+        reverse("track-compare", args=[track.slug]) + f"?id={submission.pk}",
+        reverse("submission", args=[submission.pk]),
+        reverse("submit"),
+        reverse("profile"),
+    ]
+    form = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
+    seen = set()
+    for logged_in in (False, True):
+        strict = Client(enforce_csrf_checks=True)
+        if logged_in:
+            strict.force_login(user)
+        for url in [*pages, reverse("login"), reverse("signup")]:
+            response = strict.get(url)
+            if response.status_code != 200:
+                continue
+            for attributes, body in form.findall(response.content.decode()):
+                if not re.search(r'method="post"', attributes, re.I):
+                    continue
+                action = re.search(r'action="([^"]*)"', attributes)
+                target = action.group(1) if action and action.group(1) else url
+                assert 'name="csrfmiddlewaretoken"' in body, f"form posting to {target} on {url}"
+                assert strict.post(target, {}).status_code == 403, f"form posting to {target} on {url}"
+                seen.add(target)
+    assert {
+        reverse("login"),
+        reverse("signup"),
+        reverse("submit"),
+        reverse("logout"),
+        reverse("api:token-regenerate"),
+    } <= seen
