@@ -5,6 +5,9 @@
   const data = JSON.parse(source.textContent);
   const escape = (text) => String(text).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
   const config = { responsive: true, displaylogo: false };
+  // On a phone the legend goes under the plot, which grows to hold it.
+  const narrow = document.getElementById("scatter").clientWidth < 600;
+  const legend = (entries) => (narrow ? { legend: { orientation: "h", y: -0.2, yanchor: "top" }, height: 440 + 22 * entries } : { height: 440 });
   const byStrategy = {};
   data.points.forEach((p) => (byStrategy[p.strategy] = byStrategy[p.strategy] || []).push(p));
 
@@ -17,7 +20,7 @@
   Plotly.newPlot("scatter", scatter, {
     xaxis: { title: { text: "Gain on the target domain" }, zeroline: true },
     yaxis: { title: { text: "Forgetting on the source domain" }, zeroline: true },
-    margin: { t: 20, r: 10, b: 50, l: 60 }, height: 440, hovermode: "closest",
+    margin: { t: 20, r: 10, b: 50, l: 60 }, hovermode: "closest", ...legend(scatter.length),
   }, config);
 
   const lines = [];
@@ -35,6 +38,6 @@
   Plotly.newPlot("sequence", lines, {
     xaxis: { title: { text: "Domain" }, type: "category" },
     yaxis: { title: { text: data.metric } },
-    margin: { t: 20, r: 10, b: 50, l: 60 }, height: 440, hovermode: "closest",
+    margin: { t: 20, r: 10, b: 50, l: 60 }, hovermode: "closest", ...legend(data.points.length),
   }, config);
 })();
