@@ -33,6 +33,17 @@ COCO_CATEGORIES = (
     (89, "hair drier", 198), (90, "toothbrush", 1954),
 )  # fmt: skip
 CATEGORY_IDS = np.array([c[0] for c in COCO_CATEGORIES])
+# COCO's supercategories, by the last category id of each (ids run in supercategory blocks).
+SUPERCATEGORIES = (
+    (1, "person"), (9, "vehicle"), (15, "outdoor"), (25, "animal"), (33, "accessory"), (43, "sports"),
+    (51, "kitchen"), (61, "food"), (70, "furniture"), (77, "electronic"), (83, "appliance"), (90, "indoor"),
+)  # fmt: skip
+
+
+def supercategory(category_id: int) -> str:
+    return next(name for last, name in SUPERCATEGORIES if category_id <= last)
+
+
 CATEGORIES = tuple(c[1] for c in COCO_CATEGORIES)
 FREQUENCIES = np.array([c[2] for c in COCO_CATEGORIES], dtype=np.float64)
 FREQUENCIES /= FREQUENCIES.sum()
@@ -68,7 +79,7 @@ def generate_ground_truth(*, seed: int = 7, images: int = 300) -> dict:
                 }
             )
             ann_id += 1
-    categories = [{"id": int(i), "name": name, "supercategory": "object"} for i, name, _ in COCO_CATEGORIES]
+    categories = [{"id": int(i), "name": name, "supercategory": supercategory(i)} for i, name, _ in COCO_CATEGORIES]
     return {"images": image_records, "annotations": annotations, "categories": categories}
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 import evaluator
 from evaluator import analysis
+from evaluator.protocols import coco_analyze
 
 IOUS = (0.5, 0.75)
 THRESHOLDS = 60
@@ -31,8 +32,9 @@ def _grid(scores: np.ndarray) -> np.ndarray:
 
 
 def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int | str] | None) -> dict[str, Any]:
-    """Sweeps at IoU 0.5 and 0.75, confusion matrices at a few confidence thresholds, and
-    the error breakdown at the F1-optimal threshold (IoU 0.5)."""
+    """Sweeps at IoU 0.5 and 0.75, confusion matrices at a few confidence thresholds, the
+    error breakdown at the F1-optimal threshold (IoU 0.5) and, for COCO, COCO's analyze()
+    breakdown (``coco_analyze``)."""
     module = evaluator.get_protocol(protocol)
     if not hasattr(module, "analysis_input"):
         return {}
@@ -58,6 +60,7 @@ def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int |
         ]
         for score in CONFUSION_SCORES
     }
+    extra = {"coco_analyze": coco_analyze.analyze(gt, results)} if protocol == "coco" else {}
     return {
         "thresholds": grid.tolist(),
         "classes": list(data.category_names),
@@ -66,4 +69,5 @@ def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int |
         "errors": errors,
         "miss_rate": analysis.miss_rate_fppi(data, iou=IOUS[0], ignore_overlap=overlap).to_dict()["overall"],
         "ignore_overlap": overlap,
+        **extra,
     }

@@ -57,6 +57,11 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "leaderboard/track.html", context)
 
 
+def _analyze_bar(analyze: dict | None) -> dict | None:
+    """The seven APs of COCO's analyze() for all sizes: all a compared bar needs of it."""
+    return {"types": analyze["types"], "ap": analyze["ap"]["all"]} if analyze else None
+
+
 def track_compare(request: HttpRequest, slug: str) -> HttpResponse:
     track = get_object_or_404(Track.objects.select_related("benchmark"), slug=slug, kind=Track.Kind.ACCURACY)
     ids = [int(v) for v in request.GET.getlist("id") if v.isdigit()]
@@ -80,6 +85,7 @@ def track_compare(request: HttpRequest, slug: str) -> HttpResponse:
                 "method": score.submission.method_name,
                 "curves": {k: score.curves.get(k) for k in ("kind", "recall", "overall")},
                 "errors": score.explorer.get("errors"),
+                "analyze": _analyze_bar(score.explorer.get("coco_analyze")),
             }
             for score in scores
         ]

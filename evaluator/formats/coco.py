@@ -37,7 +37,8 @@ class CocoGroundTruth:
     Annotations (N, file order): ``ann_image`` / ``ann_category`` int64 indices into
     the image and category arrays, ``ann_id`` int64, ``bbox`` float64 [N x 4]
     (x, y, w, h in pixels), ``area`` float64 (the file's ``area`` field, which the
-    area ranges use), ``iscrowd`` bool.
+    area ranges use), ``iscrowd`` bool. ``category_supercategories`` holds each
+    category's ``supercategory`` ("" when absent; empty when the split was built without them).
     """
 
     source: str
@@ -51,6 +52,7 @@ class CocoGroundTruth:
     bbox: np.ndarray
     area: np.ndarray
     iscrowd: np.ndarray
+    category_supercategories: tuple[str, ...] = ()
 
     @property
     def num_images(self) -> int:
@@ -214,6 +216,7 @@ def load_ground_truth(path: str | Path) -> CocoGroundTruth:
         image_meta=tuple({k: v for k, v in r.items() if k != "id"} for r in images),
         category_ids=frozen(category_ids),
         category_names=tuple(str(r["name"]) for r in categories),
+        category_supercategories=tuple(str(r.get("supercategory") or "") for r in categories),
         ann_image=frozen(ann_image),
         ann_category=frozen(ann_category),
         ann_id=frozen(ann_id),

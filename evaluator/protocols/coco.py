@@ -131,7 +131,9 @@ class _Detections:
         self.area = self.bbox[:, 2] * self.bbox[:, 3]
 
 
-def _match(gt: CocoGroundTruth, dets: _Detections) -> tuple[np.ndarray, np.ndarray]:
+def _match(
+    gt: CocoGroundTruth, dets: _Detections, iou_thresholds: np.ndarray = IOU_THRESHOLDS
+) -> tuple[np.ndarray, np.ndarray]:
     num_groups = len(gt.image_ids) * len(gt.category_ids)
     gt_key = gt.ann_image * len(gt.category_ids) + gt.ann_category
     gt_order = np.argsort(gt_key, kind="stable")
@@ -149,15 +151,19 @@ def _match(gt: CocoGroundTruth, dets: _Detections) -> tuple[np.ndarray, np.ndarr
         dets.bbox,
         dets.area,
         AREA_RANGES,
-        IOU_THRESHOLDS,
+        iou_thresholds,
     )
 
 
 def _accumulate(
-    gt: CocoGroundTruth, dets: _Detections, matched: np.ndarray, ignored: np.ndarray
+    gt: CocoGroundTruth,
+    dets: _Detections,
+    matched: np.ndarray,
+    ignored: np.ndarray,
+    max_dets: tuple[int, ...] = MAX_DETS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """pycocotools' accumulate(): precision, recall and scores arrays."""
-    num_t, num_r, num_k, num_a, num_m = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), len(gt.category_ids), 4, 3
+    """pycocotools' accumulate(): precision, recall and scores arrays (T from ``matched``)."""
+    num_t, num_r, num_k, num_a, num_m = matched.shape[1], len(RECALL_THRESHOLDS), len(gt.category_ids), 4, len(max_dets)
     precision = -np.ones((num_t, num_r, num_k, num_a, num_m))
     recall = -np.ones((num_t, num_k, num_a, num_m))
     scores = -np.ones((num_t, num_r, num_k, num_a, num_m))
@@ -171,7 +177,7 @@ def _accumulate(
         # Global order of pycocotools: mergesort on -score of the image-ordered concatenation.
         rows = rows[np.lexsort((dets.rank[rows], dets.image[rows], -dets.score[rows]))]
         is_k = gt.ann_category == k
-        for m, max_det in enumerate(MAX_DETS):
+        for m, max_det in enumerate(max_dets):
             sel = rows[dets.rank[rows] < max_det]
             nd = len(sel)
             sorted_scores = dets.score[sel]

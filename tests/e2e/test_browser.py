@@ -176,3 +176,23 @@ def test_compare_page_overlays_the_top_entries(page):
     assert page.locator("#compare-curves .scatterlayer .trace").count() == 3
     assert page.locator("#compare-table thead th").count() == 1 + 3 + 2
     assert page.locator("#compare-errors .barlayer .trace").count() == 6
+
+
+def test_analyze_breakdown_draws_seven_bands_on_the_submission_and_compare_pages(page):
+    track = "/tracks/demo-coco-detection/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        page.goto(track)
+        if page.locator("#leaderboard tbody tr td a").count() >= 2:
+            break
+        time.sleep(2)
+    page.locator("#leaderboard tbody tr td a[href*='/submissions/']").first.click()
+    page.wait_for_selector("#analyze-bars .barlayer .trace")
+    assert page.locator("#analyze-bars .barlayer .trace").count() == 7
+    assert page.evaluate("() => document.getElementById('analyze-curves').data.length") == 7
+    assert page.locator("#analyze-classes tbody tr").count() >= 1
+
+    page.goto(track)
+    page.click("#compare-link")
+    page.wait_for_selector("#compare-analyze .barlayer .trace")
+    assert page.locator("#compare-analyze .barlayer .trace").count() == 7

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 import evaluator
 from evaluator import analysis
-from evaluator.protocols import coco
+from evaluator.protocols import coco, coco_analyze
 from leaderboard import ground_truth, services, tasks
 from leaderboard.explorer import explorer_data
 from leaderboard.models import Score
@@ -97,3 +99,26 @@ def test_leaderboard_marks_entries_not_separable_from_the_leader(client, user, o
         assert score.interval_low < score.primary_value < score.interval_high
     page = client.get(reverse("track", args=[track.slug])).content.decode()
     assert page.count("≈ #1") == 1  # two runs of the same detector cannot be told apart
+
+
+def test_coco_analyze_breakdown_is_stored_with_the_explorer_data(demo_pair):
+    gt, results = demo_pair
+    data = explorer_data("coco", gt, results, None)
+    assert data["coco_analyze"] == coco_analyze.analyze(gt, results)
+    stats = evaluator.evaluate(gt, results, protocol="coco").stats
+    assert data["coco_analyze"]["ap"]["all"][:2] == [stats["AP75"], stats["AP50"]]
+    assert len(json.dumps(data["coco_analyze"])) < 30_000
+
+
+@pytest.mark.django_db
+def test_scored_submission_stores_the_analyze_breakdown_of_each_subset(user, track, gt_data):
+    submission = services.submission_create(user=user, track=track, upload=results_upload(gt_data), method_name="x")
+    tasks.score_submission(submission.pk)
+    gt = ground_truth.load(track.split)
+    results = evaluator.load_results(submission.file.path, protocol="coco", ground_truth=gt)
+    for score in submission.scores.all():
+        images = ground_truth.public_image_ids(track.split, gt) if score.subset == Score.Subset.PUBLIC else None
+        stored = score.explorer["coco_analyze"]
+        assert stored == coco_analyze.analyze(gt, results, images=images)
+        assert stored["ap"]["all"][0] == pytest.approx(score.stats["AP75"], abs=1e-12)
+        assert stored["ap"]["all"][-1] == 1.0 and len(stored["class_ap"]) == len(gt_data["categories"])

@@ -200,3 +200,30 @@ def test_compare_page_overlays_the_chosen_submissions(client, user, other_user, 
     assert "Hidden" not in response.content.decode().split('id="compare-table"')[1]
     assert [s["method"] for s in response.context["plot"]["submissions"]] == ["Strong", "Weak"]
     assert response.context["plot"]["submissions"][0]["errors"]["counts"]["missed"] >= 0
+
+
+def test_submission_page_carries_the_analyze_breakdown(client, scored_submission):
+    response = client.get(reverse("submission", args=[scored_submission.pk]))
+    page = response.content.decode()
+    assert 'id="analyze-bars"' in page and 'id="analyze-curves"' in page and "/static/js/analyze.js" in page
+    data = json.loads(page.split('id="explorer-data" type="application/json">')[1].split("</script>")[0])
+    assert data["coco_analyze"] == scored_submission.scores.get(subset="public").explorer["coco_analyze"]
+    assert data["coco_analyze"]["types"] == ["C75", "C50", "Loc", "Sim", "Oth", "BG", "FN"]
+
+
+def test_compare_page_carries_each_submissions_analyze_bar(client, user, other_user, track, gt_data):
+    chosen = []
+    for owner, name, profile in ((user, "A <b>one</b>", 3), (other_user, "B", 0)):
+        submission = services.submission_create(
+            user=owner, track=track, upload=results_upload(gt_data, profile=profile), method_name=name
+        )
+        tasks.score_submission(submission.pk)
+        chosen.append(submission)
+    url = reverse("track-compare", args=[track.slug]) + "".join(f"&id={s.pk}" for s in chosen).replace("&", "?", 1)
+    response = client.get(url)
+    page = response.content.decode()
+    assert 'id="compare-analyze"' in page and "/static/js/analyze.js" in page
+    assert "<b>one</b>" not in page
+    for submission, plotted in zip(chosen, response.context["plot"]["submissions"], strict=True):
+        stored = submission.scores.get(subset="public").explorer["coco_analyze"]
+        assert plotted["analyze"] == {"types": stored["types"], "ap": stored["ap"]["all"]}

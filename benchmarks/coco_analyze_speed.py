@@ -1,0 +1,74 @@
+"""Time of COCO's analyze() breakdown next to the COCO evaluation it accompanies at scoring time.
+
+    python benchmarks/coco_analyze_speed.py                   # 5000 images, 80 categories, 500k detections
+    python benchmarks/coco_analyze_speed.py --detections 100000 --repeat 3
+
+The split and detections come from ``coco_speed.py``'s generators; categories are put in
+12 supercategories so that Sim has confusions to remove. Both timings are warm (the
+matching kernel compiled on a tiny split first) and the best of ``--repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.coco_speed import generate_detections, generate_split
+from evaluator.protocols import coco, coco_analyze
+
+
+def best_of(repeat: int, run) -> tuple[float, object]:
+    times, value = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = run()
+        times.append(time.perf_counter() - start)
+    return min(times), value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=5000)
+    parser.add_argument("--categories", type=int, default=80)
+    parser.add_argument("--detections", type=int, default=500_000)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    dataset, columns = generate_split(rng, args.images, args.categories)
+    for n, category in enumerate(dataset["categories"]):
+        category["supercategory"] = f"family {n % 12}"
+    detections = generate_detections(rng, columns, args.detections, None)
+    with tempfile.TemporaryDirectory() as tmp:
+        gt_path, results_path = Path(tmp) / "gt.json", Path(tmp) / "results.json"
+        gt_path.write_bytes(orjson.dumps(dataset))
+        results_path.write_bytes(orjson.dumps(detections))
+        gt = coco.load_ground_truth(gt_path)
+        results = coco.load_results(results_path, gt)
+    tiny = coco.restrict(gt, results, frozenset(int(i) for i in gt.image_ids[:3]))
+    coco_analyze.analyze(*tiny)
+    evaluate_s, _ = best_of(args.repeat, lambda: coco.evaluate(gt, results))
+    analyze_s, summary = best_of(args.repeat, lambda: coco_analyze.analyze(gt, results))
+    report = {
+        "images": args.images,
+        "categories": args.categories,
+        "detections": len(results),
+        "evaluate_s": round(evaluate_s, 3),
+        "analyze_s": round(analyze_s, 3),
+        "analyze_json_bytes": len(json.dumps(summary)),
+        "ap_all": dict(zip(coco_analyze.ERROR_TYPES, np.round(summary["ap"]["all"], 4).tolist(), strict=True)),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""COCO's ``analyze()``: the precision-recall breakdown C75, C50, Loc, Sim, Oth, BG, FN.
+
+The reference is ``CocoEval.analyze`` of the COCO API's MATLAB toolbox (after Hoiem et
+al., "Diagnosing error in object detectors") and its Python port in mmdetection's
+``tools/analysis_tools/coco_error_analysis.py``. With maxDets 100 and the four area
+ranges, each setting is a PR curve at least as high as the one before:
+
+- C75, C50, Loc: ordinary COCO precision at IoU .75, .50 and .10;
+- Sim: at IoU .10, with the objects of the other categories of the same supercategory
+  added to each category's ground truth as ignored objects, so that a detection on one
+  of them is neither a true nor a false positive (supercategory confusion removed);
+- Oth: the same with the objects of every other category (all class confusion removed);
+- BG: precision 1 wherever Oth's precision is nonzero, else 0 (background errors removed);
+- FN: precision 1 everywhere (the remaining gap is objects never detected).
+
+How an added object is ignored. MATLAB sets the annotation's ``ignore`` flag and keeps
+its ``iscrowd``; its ``evaluateImg`` ignores ``iscrowd | ignore | area outside the range``,
+so such an object is matched by plain IoU and absorbs one detection per IoU threshold,
+like any ignored object. pycocotools' ``_prepare`` overwrites ``ignore`` with
+``iscrowd``, so the Python port sets ``iscrowd = 1`` instead, which also makes the object
+a crowd region: matched by intersection over the detection's area and absorbing any
+number of detections. That is a workaround for pycocotools, not a choice of measure: it
+forgives every duplicate on a confused object and a small box anywhere inside a large
+object of another class. We follow the MATLAB original. (Some revisions of the port also
+lost the supercategory relabelling, making Sim equal to Loc; we relabel, as both intend.)
+
+The added objects get area -inf: outside every area range, which is exactly how
+``evaluateImg`` ignores an object without making it a crowd region, so the engine's
+matching kernel runs unchanged. One evaluation covers every category at once: the
+ground truth of each (image, category) group that has detections is extended with the
+image's other objects, in file order, which is the order the reference sees them in.
+
+Averages follow COCO (``summarize``): a category without ground truth in an area range
+(precision -1) is left out of the means and its per-class AP is NaN. The reference
+zero-fills such categories before averaging, which counts them as total misses in C75
+to BG but as perfect in FN; with ground truth in every category the two agree, and this
+way C75 and C50 equal the ``AP75`` and ``AP50`` statistics. A category without a
+``supercategory`` has no similar categories (Sim equals Loc for it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ..formats.coco import CocoGroundTruth, CocoResults, frozen
+from ..types import json_safe
+from . import coco
+
+ERROR_TYPES = ("C75", "C50", "Loc", "Sim", "Oth", "BG", "FN")
+IOU_THRESHOLDS = np.array([0.75, 0.5, 0.1])
+MAX_DETS = (100,)
+CURVE_STEP = 4  # every 4th of the 101 recall points: 0, .04, ..., 1
+
+
+def _with_confusions(gt: CocoGroundTruth, dets: coco._Detections, *, same_supercategory: bool) -> CocoGroundTruth:
+    """``gt`` plus, in each (image, category) group with detections, the image's objects of
+    other categories (of the same supercategory only, if asked) as ignored objects."""
+    num_k = len(gt.category_ids)
+    groups = np.unique(dets.key)
+    group_image, group_category = groups // num_k, groups % num_k
+    by_image = np.argsort(gt.ann_image, kind="stable")
+    start = np.searchsorted(gt.ann_image[by_image], np.arange(len(gt.image_ids) + 1))
+    count = start[group_image + 1] - start[group_image]
+    owner = np.repeat(np.arange(len(groups)), count)
+    offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    source = by_image[start[group_image][owner] + offset]
+    target = group_category[owner]
+    keep = gt.ann_category[source] != target
+    if same_supercategory:
+        family = _families(gt)
+        keep &= family[gt.ann_category[source]] == family[target]
+    source, target = source[keep], target[keep]
+
+    row = np.concatenate([np.arange(len(gt.ann_id)), source])
+    image = gt.ann_image[row]
+    category = np.concatenate([gt.ann_category, target])
+    order = np.lexsort((row, image * num_k + category))
+    area = np.concatenate([gt.area, np.full(len(source), -np.inf)])
+    return replace(
+        gt,
+        ann_image=frozen(image[order]),
+        ann_category=frozen(category[order]),
+        ann_id=frozen(gt.ann_id[row][order]),
+        bbox=frozen(gt.bbox[row][order]),
+        area=frozen(area[order]),
+        iscrowd=frozen(gt.iscrowd[row][order]),
+    )
+
+
+def _families(gt: CocoGroundTruth) -> np.ndarray:
+    """An integer per category, equal for categories of the same named supercategory."""
+    names = gt.category_supercategories or ("",) * len(gt.category_ids)
+    labels = [name if name else f"\0{k}" for k, name in enumerate(names)]
+    return np.unique(labels, return_inverse=True)[1]
+
+
+def _precision(
+    gt: CocoGroundTruth, dets: coco._Detections, iou_thresholds: np.ndarray, matching_gt: CocoGroundTruth | None = None
+) -> np.ndarray:
+    """pycocotools' precision at maxDets 100: [T x R x K x A], detections matched to ``matching_gt``
+    (``gt`` plus ignored objects, which change no count of objects)."""
+    matched, ignored = coco._match(matching_gt or gt, dets, iou_thresholds)
+    precision, _, _ = coco._accumulate(gt, dets, matched, ignored, MAX_DETS)
+    return precision[..., 0]
+
+
+def precision_arrays(gt: CocoGroundTruth, results: CocoResults) -> np.ndarray:
+    """The seven PR settings: float64 [7 x R x K x A] (R=101 recall points, A=all/small/medium/large),
+    in the order of ``ERROR_TYPES``; -1 where a category has no ground truth in the area range."""
+    dets = coco._Detections(gt, results)
+    precision = np.empty((len(ERROR_TYPES), len(coco.RECALL_THRESHOLDS), len(gt.category_ids), len(coco.AREA_RANGES)))
+    precision[:3] = _precision(gt, dets, IOU_THRESHOLDS)
+    one = IOU_THRESHOLDS[-1:]
+    precision[3] = _precision(gt, dets, one, _with_confusions(gt, dets, same_supercategory=True))[0]
+    precision[4] = _precision(gt, dets, one, _with_confusions(gt, dets, same_supercategory=False))[0]
+    precision[5] = precision[4] > 0
+    precision[6] = 1.0
+    precision[:, :, precision[0, 0] == -1] = -1
+    return precision
+
+
+def analyze(gt: CocoGroundTruth, results: CocoResults, images: Collection[int] | None = None) -> dict[str, Any]:
+    """The breakdown as JSON-ready data, for ``images`` of the split only if given.
+
+    ``ap[area]``: the seven APs (mean precision over recall points and categories with
+    ground truth), None where no category has any. ``class_ap``: per category, the seven
+    APs for all areas (None without ground truth). ``precision``: the seven curves of all
+    areas averaged over categories at the ``recall`` points (every 4th of 101).
+    """
+    if images is not None:
+        gt, results = coco.restrict(gt, results, frozenset(images))
+    precision = precision_arrays(gt, results)
+    num_t, _, num_k, _ = precision.shape
+
+    def ap(values: np.ndarray) -> float:
+        return coco._mean_valid(values) if (values > -1).any() else float("nan")
+
+    curves = precision[:, ::CURVE_STEP, :, 0]
+    valid = curves[0, 0] > -1
+    return json_safe(
+        {
+            "types": ERROR_TYPES,
+            "iou_thresholds": IOU_THRESHOLDS,
+            "max_dets": MAX_DETS[0],
+            "area_ranges": coco.AREA_LABELS,
+            "ap": {
+                label: [ap(precision[t, :, :, a]) for t in range(num_t)] for a, label in enumerate(coco.AREA_LABELS)
+            },
+            "classes": gt.category_names,
+            "class_ap": [[ap(precision[t, :, k, 0]) for t in range(num_t)] for k in range(num_k)],
+            "recall": coco.RECALL_THRESHOLDS[::CURVE_STEP].round(2),
+            "precision": curves[:, :, valid].mean(axis=2) if valid.any() else np.full(curves.shape[:2], np.nan),
+        }
+    )
