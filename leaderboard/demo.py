@@ -105,6 +105,10 @@ PROFILES = (
 )
 
 
+# Share of class confusions that pick a class of the same supercategory (a cat called a dog).
+SIMILAR_CONFUSIONS = 0.7
+
+
 def simulate_detections(ground_truth: dict, profile: DetectorProfile, *, seed: int) -> list[dict]:
     """COCO results for ``ground_truth`` as ``profile`` would detect them.
 
@@ -115,10 +119,15 @@ def simulate_detections(ground_truth: dict, profile: DetectorProfile, *, seed: i
     results = []
     sizes = {img["id"]: (img["width"], img["height"]) for img in ground_truth["images"]}
     category_ids = np.array([c["id"] for c in ground_truth["categories"]])
+    family = {c["id"]: c.get("supercategory", "") for c in ground_truth["categories"]}
+    siblings = {k: [c for c in category_ids if c != k and family[c] == family[k]] for k in family}
     for ann in ground_truth["annotations"]:
-        found, confused, duplicated = rng.random(3)
+        found, confused, duplicated, similar, pick = rng.random(5)
         noise, shift = rng.normal(0, 1, 4), rng.normal(0, 0.15, 2)
         other, quality = rng.choice(category_ids), rng.beta(5, 2)
+        near = siblings[ann["category_id"]]
+        if near and similar < SIMILAR_CONFUSIONS:
+            other = near[int(pick * len(near))]
         x, y, w, h = ann["bbox"]
         size_score = min(np.sqrt(w * h) / 96.0, 1.0)
         recall = profile.recall_small + (profile.recall_large - profile.recall_small) * size_score
