@@ -119,15 +119,17 @@ def simulate_detections(ground_truth: dict, profile: DetectorProfile, *, seed: i
     results = []
     sizes = {img["id"]: (img["width"], img["height"]) for img in ground_truth["images"]}
     category_ids = np.array([c["id"] for c in ground_truth["categories"]])
-    family = {c["id"]: c.get("supercategory", "") for c in ground_truth["categories"]}
-    siblings = {k: [c for c in category_ids if c != k and family[c] == family[k]] for k in family}
+    family = {c["id"]: c.get("supercategory") for c in ground_truth["categories"]}
+    siblings = {k: [c for c in category_ids if c != k and family[k] and family[c] == family[k]] for k in family}
+    index = {c: i for i, c in enumerate(category_ids)}
     for ann in ground_truth["annotations"]:
-        found, confused, duplicated, similar, pick = rng.random(5)
+        found, confused, duplicated = rng.random(3)
         noise, shift = rng.normal(0, 1, 4), rng.normal(0, 0.15, 2)
         other, quality = rng.choice(category_ids), rng.beta(5, 2)
         near = siblings[ann["category_id"]]
-        if near and similar < SIMILAR_CONFUSIONS:
-            other = near[int(pick * len(near))]
+        # Reuses the draws above (uniform given a confusion), so the random numbers stay common to all profiles.
+        if near and confused < profile.confusion * SIMILAR_CONFUSIONS:
+            other = near[index[other] % len(near)]
         x, y, w, h = ann["bbox"]
         size_score = min(np.sqrt(w * h) / 96.0, 1.0)
         recall = profile.recall_small + (profile.recall_large - profile.recall_small) * size_score
