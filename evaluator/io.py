@@ -1,25 +1,48 @@
 """Reading inputs given as a file, a folder, a zip or a tar, with limits.
 
 Every format reader goes through :func:`read_members`, so archive safety (size and
-member limits, path traversal, truncated archives) is enforced in one place.
+member limits, compression bombs, path traversal, truncated archives) is enforced in
+one place. Sizes are checked against what the file system or the archive's headers
+declare before anything is read, so an oversized input is refused without reading
+it; a zip's real output is bounded by its declared size (zipfile stops there and
+checks the CRC), and a tar is refused as soon as it unpacks to more than
+``max_compression_ratio`` times its own size.
+
+:func:`json_list_slices` parses a JSON list a slice at a time, so that a large
+results file never exists as Python objects all at once (see ``formats/coco.py``).
 """
 
 from __future__ import annotations
 
+import json
+import lzma
+import re
 import tarfile
 import zipfile
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .errors import InvalidInput
+
+# What the standard library raises on damaged or unsupported archives, besides its own types.
+ARCHIVE_ERRORS = (OSError, EOFError, ValueError, NotImplementedError, RuntimeError, zlib.error, lzma.LZMAError)
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
 class Limits:
+    """``max_members`` counts every entry of an archive (folders and links too);
+    ``max_detections`` bounds the records of one results file."""
+
     max_members: int = 50_000
     max_total_bytes: int = 2 * 1024**3
     max_member_bytes: int = 1024**3
     max_compression_ratio: float = 200.0
+    max_detections: int = 10_000_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -45,10 +68,18 @@ class Member:
         try:
             return self.data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InvalidInput.single(
-                label,
-                f"is not UTF-8 text (byte {exc.start} is 0x{self.data[exc.start]:02x}); expected a plain text file",
-            ) from None
+            raise InvalidInput.single(label, not_utf8(self.data, exc.start)) from None
+
+
+def not_utf8(data: bytes, start: int) -> str:
+    """The message for bytes that are not UTF-8, ``start`` the first bad byte."""
+    hint = " (it looks like UTF-16: save it as UTF-8)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+    return f"is not UTF-8 text (byte {start} is 0x{data[start]:02x}){hint}; expected a plain text file"
+
+
+def fits_int64(value: int | float) -> bool:
+    """True for a whole number that numpy's int64 holds exactly (floats are checked for wholeness elsewhere)."""
+    return INT64_MIN <= value < 2.0**63 if isinstance(value, float) else INT64_MIN <= value <= INT64_MAX
 
 
 def is_archive(path: Path) -> bool:
@@ -97,43 +128,47 @@ def _check_totals(label: str, count: int, total: int, limits: Limits) -> None:
         raise InvalidInput.single(label, f"unpacks to more than {limits.max_total_bytes} bytes")
 
 
+def _check_member_size(label: str, name: str, size: int, limits: Limits) -> None:
+    if size > limits.max_member_bytes:
+        raise InvalidInput.single(label, f"member {name} is larger than {limits.max_member_bytes} bytes")
+
+
 def _read_folder(path: Path, limits: Limits) -> list[Member]:
-    members: list[Member] = []
+    files = []
     total = 0
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         rel = file.relative_to(path).as_posix()
         if _skipped(rel):
             continue
-        data = file.read_bytes()
-        total += len(data)
-        members.append(Member(rel, data))
-        _check_totals(path.name, len(members), total, limits)
-    return members
+        size = file.stat().st_size
+        _check_member_size(path.name, rel, size, limits)
+        total += size
+        files.append((rel, file))
+        _check_totals(path.name, len(files), total, limits)
+    return [Member(rel, file.read_bytes()) for rel, file in files]
 
 
 def _read_zip(path: Path, label: str, limits: Limits) -> list[Member]:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, *ARCHIVE_ERRORS) as exc:
         raise InvalidInput.single(label, f"is not a readable zip archive ({exc})") from None
     with archive:
-        infos = [i for i in archive.infolist() if not i.is_dir()]
-        _check_totals(label, len(infos), sum(i.file_size for i in infos), limits)
+        entries = archive.infolist()
+        infos = [i for i in entries if not i.is_dir()]
+        _check_totals(label, len(entries), sum(i.file_size for i in infos), limits)
         members = []
         for info in infos:
             name = _safe_name(label, info.filename)
-            if info.file_size > limits.max_member_bytes:
-                raise InvalidInput.single(label, f"member {name} is larger than {limits.max_member_bytes} bytes")
-            if info.compress_size and info.file_size / info.compress_size > limits.max_compression_ratio:
-                raise InvalidInput.single(
-                    label,
-                    f"member {name} is compressed {info.file_size // info.compress_size}:1; refused as a zip bomb",
-                )
+            _check_member_size(label, name, info.file_size, limits)
+            if info.file_size > limits.max_compression_ratio * max(info.compress_size, 1):
+                ratio = info.file_size // max(info.compress_size, 1)
+                raise InvalidInput.single(label, f"member {name} is compressed {ratio}:1; refused as a zip bomb")
             try:
                 data = archive.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, *ARCHIVE_ERRORS) as exc:
                 raise InvalidInput.single(
-                    label, f"member {name} cannot be read: the archive is damaged ({exc})"
+                    label, f"member {name} cannot be read: the archive is damaged or encrypted ({exc})"
                 ) from None
             members.append(Member(name, data))
         return members
@@ -142,30 +177,87 @@ def _read_zip(path: Path, label: str, limits: Limits) -> list[Member]:
 def _read_tar(path: Path, label: str, limits: Limits) -> list[Member]:
     members: list[Member] = []
     total = 0
+    entries = 0
+    # A compressed tar is one stream: its ratio is only known as a whole.
+    unpacked_limit = min(limits.max_total_bytes, limits.max_compression_ratio * max(path.stat().st_size, 1))
     try:
         with tarfile.open(path) as archive:
             for info in archive:
+                entries += 1
+                _check_totals(label, entries, 0, limits)
                 if not info.isfile():
                     continue
                 name = _safe_name(label, info.name)
+                _check_member_size(label, name, info.size, limits)
                 total += info.size
-                if info.size > limits.max_member_bytes:
-                    raise InvalidInput.single(label, f"member {name} is larger than {limits.max_member_bytes} bytes")
+                if total > unpacked_limit:
+                    raise InvalidInput.single(
+                        label,
+                        f"unpacks to more than {int(unpacked_limit)} bytes (at member {name}); refused as a "
+                        "compression bomb or an oversized archive",
+                    )
                 handle = archive.extractfile(info)
                 data = handle.read() if handle else b""
                 if len(data) != info.size:
                     raise InvalidInput.single(label, f"member {name} is truncated: the archive is damaged")
                 members.append(Member(name, data))
-                _check_totals(label, len(members), total, limits)
-    except (tarfile.TarError, OSError, EOFError, zlib_error()) as exc:
+    except (tarfile.TarError, *ARCHIVE_ERRORS) as exc:
         raise InvalidInput.single(label, f"is not a readable tar archive or is truncated ({exc})") from None
     return members
 
 
-def zlib_error() -> type[Exception]:
-    import zlib
+_RECORD_BREAK = re.compile(rb"\}\s*,\s*\{")
+_WHITESPACE = b" \t\r\n"
 
-    return zlib.error
+
+def json_list_slices(data: bytes, loads: Callable[[bytes], Any], slice_bytes: int = 4 * 1024**2) -> Iterator[list[Any]]:
+    """The items of the JSON list ``data``, as consecutive lists of about ``slice_bytes`` of text each.
+
+    The cuts are made at ``},{`` between two objects and each slice is parsed alone as
+    ``[slice]``. A cut is never wrong silently: one that falls inside a string leaves an
+    unterminated string, and one inside a nested value leaves unbalanced brackets, so
+    that slice fails to parse; then the whole document is parsed and the items not yet
+    given are given from it (or its error is raised). ``data`` must start with ``[``
+    (after whitespace); ``loads``' errors propagate as they are.
+    """
+    start = len(data) - len(data.lstrip(_WHITESPACE))
+    end = len(data.rstrip(_WHITESPACE)) - 1
+    if start >= end or data[start : start + 1] != b"[" or data[end : end + 1] != b"]":
+        yield loads(data)
+        return
+    given = 0
+    position = start + 1
+    while position < end:
+        cut, following = end, end
+        if end - position > slice_bytes:
+            found = _RECORD_BREAK.search(data, position + slice_bytes, end)
+            if found:
+                cut, following = found.start() + 1, found.end() - 1
+        try:
+            items = loads(b"[" + data[position:cut] + b"]")
+        except (ValueError, RecursionError):
+            whole = loads(data)
+            yield whole[given:]
+            return
+        given += len(items)
+        yield items
+        position = following
+
+
+def _parse_int(text: str) -> int | float:
+    # Beyond int64 a number cannot be an id or a count: as a float (inf when huge) the range
+    # checks refuse it, and Python's own limit on long digit strings is never reached.
+    return int(text) if len(text.lstrip("-")) < 19 else float(text)
+
+
+def loads_lenient(text: str) -> Any:
+    """``json.loads`` for files Python's ``json.dump`` wrote (``NaN`` and ``Infinity`` allowed),
+    safe on hostile input: integers of 19 digits or more come back as floats, and nesting
+    too deep for the interpreter raises ``json.JSONDecodeError`` like any other syntax error."""
+    try:
+        return json.loads(text, parse_int=_parse_int)
+    except RecursionError:
+        raise json.JSONDecodeError("arrays and objects are nested too deeply", text, 0) from None
 
 
 def read_single_text(path: str | Path, label: str | None = None) -> tuple[str, str]:
@@ -176,4 +268,15 @@ def read_single_text(path: str | Path, label: str | None = None) -> tuple[str, s
     return name, member.text(name)
 
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "Member", "is_archive", "read_members", "read_single_text"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Limits",
+    "Member",
+    "fits_int64",
+    "is_archive",
+    "json_list_slices",
+    "loads_lenient",
+    "not_utf8",
+    "read_members",
+    "read_single_text",
+]

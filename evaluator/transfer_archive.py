@@ -26,9 +26,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from .errors import InvalidInput, Problem, ProblemCollector
-from .io import Member, read_members
+from .io import Member, loads_lenient, read_members
 
-STAGE = re.compile(r"^stage(\d+)$")
+STAGE = re.compile(r"^stage([0-9]{1,6})$")
 EFFICIENCY_FILE = "efficiency.json"
 EFFICIENCY_KEYS = ("parameters_millions", "replay_samples", "gpu_hours", "training_images")
 
@@ -132,7 +132,7 @@ def read_upload(path: str | Path, *, domains: Sequence[str]) -> TransferUpload:
 
 def _efficiency(label: str, text: str, n: int) -> dict[str, list[float | None] | float]:
     try:
-        data = json.loads(text)
+        data = loads_lenient(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput.single(label, f"is not valid JSON ({exc.msg} at line {exc.lineno})") from None
     problems = ProblemCollector(label)

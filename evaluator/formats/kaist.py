@@ -41,13 +41,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInput, ProblemCollector
-from ..io import Member, read_members
+from ..io import Member, loads_lenient, read_members
 
 PERSON = "person"
 DAY, NIGHT = "day", "night"
 DAY_SETS = frozenset({0, 1, 2, 6, 7, 8})
 NIGHT_SETS = frozenset({3, 4, 5, 9, 10, 11})
-_SET_PATTERN = re.compile(r"(?:^|/)set(\d+)(?:/|$)", re.IGNORECASE)
+_SET_PATTERN = re.compile(r"(?:^|/)set([0-9]{1,4})(?:/|$)", re.IGNORECASE)
+# Ids pass through float64 columns, which hold integers exactly up to 2**53.
+_MAX_ID = 2**53
 
 TXT_COLUMNS = ("image_id", "x", "y", "w", "h", "score")
 TXT_FORMAT = "kaist-txt"
@@ -145,7 +147,7 @@ def _load_json(label: str, text: str) -> Any:
     if not text.strip():
         raise InvalidInput.single(label, "is empty; expected JSON")
     try:
-        return json.loads(text)
+        return loads_lenient(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput.single(label, f"is not valid JSON: {exc.msg}", where=f"line {exc.lineno}") from None
 
@@ -155,12 +157,12 @@ def _is_number(value: Any) -> bool:
 
 
 def _as_int(value: Any) -> int | None:
-    """An integer, or an integer-valued float such as ``1.0``; None otherwise."""
+    """An integer, or an integer-valued float such as ``1.0``, of at most 2**53 in size; None otherwise."""
     if isinstance(value, bool) or not _is_number(value):
         return None
-    if isinstance(value, float):
-        return int(value) if math.isfinite(value) and value.is_integer() else None
-    return int(value)
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return None
+    return int(value) if abs(value) <= _MAX_ID else None
 
 
 def _box_problem(bbox: Any) -> str | None:
@@ -381,7 +383,7 @@ def _parse_txt_fast(lines: list[str], gt: KaistGroundTruth | None) -> np.ndarray
     except ValueError:
         return None
     image_id = table[:, 0]
-    if not np.isfinite(table).all() or (image_id != np.round(image_id)).any():
+    if not np.isfinite(table).all() or (image_id != np.round(image_id)).any() or (image_id > _MAX_ID).any():
         return None
     if (table[:, 3] <= 0).any() or (table[:, 4] <= 0).any() or (image_id < 1).any():
         return None
@@ -433,7 +435,7 @@ def _parse_txt_row(
     if bad:
         return None
     image_id, _, _, width, height, _ = row
-    if not image_id.is_integer():
+    if not image_id.is_integer() or abs(image_id) > _MAX_ID:
         problems.add(where, f"image_id must be an integer, got {fields[0].strip()}")
         return None
     id_problem = _image_id_problem(int(image_id), gt, one_based=True)

@@ -160,7 +160,7 @@ def _well_formed(values: np.ndarray, fields: int) -> bool:
         np.all(values[:, 5] >= values[:, 3]) and np.all(values[:, 6] >= values[:, 4])
     )
     if fields == GT_FIELDS:
-        ok = ok and bool(np.all(values[:, 1] == np.round(values[:, 1])))
+        ok = ok and bool(np.all(values[:, 1] == np.round(values[:, 1])) and np.all(np.abs(values[:, 1]) < 2**31))
     return bool(ok)
 
 
@@ -203,7 +203,7 @@ def _parse_lines(
                 label, where, f"box x1={parts[4]} y1={parts[5]} x2={parts[6]} y2={parts[7]} has x2 < x1 or y2 < y1"
             )
             continue
-        if fields == GT_FIELDS and not values[1].is_integer():
+        if fields == GT_FIELDS and not (values[1].is_integer() and abs(values[1]) < 2**31):
             problems.add_in(label, where, f"field 3 (occluded) is {parts[2]}; expected an integer (0, 1, 2, 3 or -1)")
             continue
         types.append(parts[0])

@@ -293,6 +293,9 @@ def _parse_annotation(label: str, data: bytes, problems: _Problems) -> tuple[int
         line = exc.position[0] if exc.position else 0
         problems.add_in(label, f"line {line}" if line else "", f"is not well-formed XML ({exc})")
         return None
+    except (LookupError, ValueError) as exc:  # an encoding declaration Python does not know
+        problems.add_in(label, "", f"cannot be decoded ({exc}); expected a UTF-8 VOC annotation XML")
+        return None
     before = problems.count
     size = root.find("size")
     width = _size_field(label, size, "width", problems)
@@ -323,7 +326,7 @@ def _size_field(label: str, size: ET.Element | None, tag: str, problems: _Proble
         value = float(text) if text is not None else math.nan
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value >= 0 and value.is_integer()):
+    if not (math.isfinite(value) and 0 <= value < 2**31 and value.is_integer()):
         problems.add_in(label, f"size/{tag}", f"expected a whole number of pixels, got {_short(text)}")
         return None
     return int(value)
