@@ -233,6 +233,15 @@ class Score(models.Model):
                 name="score_one_current_per_cell",
             )
         ]
+        indexes = [
+            # Covers every column after the large JSON ones that a leaderboard reads: SQLite stores a
+            # row's tail in overflow pages, and reading it from the table walks hundreds of them a row.
+            models.Index(
+                fields=["submission", "subset", "stage", "split", "interval_low", "interval_high", "created_at"],
+                condition=models.Q(is_current=True),
+                name="score_leaderboard_cover",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.submission_id} {self.subset} {self.primary_value}"

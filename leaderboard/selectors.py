@@ -119,14 +119,18 @@ def leaderboard_rows(
     return ranked.order_by(*_primary_order(track))
 
 
-def mark_separability(rows: list) -> None:
-    """Flag the rows whose bootstrap interval overlaps the best-ranked row's (``not_separable``)."""
+def mark_separability(rows: list, leader: Any = None) -> None:
+    """Flag the rows whose bootstrap interval overlaps the leader's (``not_separable``).
+
+    The leader is the first row of ``rows`` with an interval, unless given: a later page
+    of a leaderboard passes the board's first row.
+    """
     with_interval = [row for row in rows if getattr(row, "interval_low", None) is not None]
-    if not with_interval:
+    leader = leader if leader is not None else next(iter(with_interval), None)
+    if getattr(leader, "interval_low", None) is None:
         return
-    leader = min(with_interval, key=rows.index)
     for row in with_interval:
-        row.not_separable = row is not leader and (
+        row.not_separable = row.pk != leader.pk and (
             row.interval_low <= leader.interval_high and leader.interval_low <= row.interval_high
         )
 

@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
@@ -30,30 +32,47 @@ def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "leaderboard/benchmark.html", {"benchmark": benchmark})
 
 
-def _leaderboard_context(request: HttpRequest, track: Track) -> dict:
-    sort = request.GET.get("sort")
-    strategy = request.GET.get("strategy") if request.GET.get("strategy") in Strategy.values else None
-    target_labels = {"yes": True, "no": False}.get(request.GET.get("target_labels", ""))
-    rows = list(selectors.leaderboard_rows(track=track, sort=sort, strategy=strategy, target_labels=target_labels))
+# Rows per page of a track's leaderboard; the CSV and JSON downloads carry every row.
+LEADERBOARD_PAGE_SIZE = 100
+
+
+def _filters(request: HttpRequest) -> dict:
     return {
-        "track": track,
-        "rows": rows,
-        "stats": selectors.leaderboard_columns(track),
-        "self_reported": selectors.SELF_REPORTED if track.is_transfer else (),
-        "sort": sort if sort in selectors.stat_names(track) else None,
-        "strategies": Strategy.choices,
-        "strategy": strategy,
-        "target_labels": request.GET.get("target_labels", ""),
-        "domains": list(track.domains.order_by("position")) if track.is_transfer else [],
-        "show_speed": any(row.submission.ms_per_image is not None for row in rows),
-        "matrix_metric": scoring.matrix_metric(track) if track.is_transfer else "",
+        "sort": request.GET.get("sort"),
+        "strategy": request.GET.get("strategy") if request.GET.get("strategy") in Strategy.values else None,
+        "target_labels": {"yes": True, "no": False}.get(request.GET.get("target_labels", "")),
     }
+
+
+def _ranked(request: HttpRequest, track: Track) -> QuerySet:
+    return selectors.leaderboard_rows(track=track, **_filters(request))
 
 
 def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
     track = get_object_or_404(Track.objects.select_related("benchmark", "split"), slug=slug)
-    context = _leaderboard_context(request, track)
-    context["subset"] = selectors.visible_subset(track)
+    ranked = _ranked(request, track)
+    page = Paginator(ranked, LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    top = rows[:3] if page.number == 1 else list(ranked[:3])
+    selectors.mark_separability(rows, leader=None if page.number == 1 else next(iter(top), None))
+    sort = request.GET.get("sort")
+    context = {
+        "track": track,
+        "rows": rows,
+        "page": page,
+        "first_rank": page.start_index(),
+        "top": top,
+        "stats": selectors.leaderboard_columns(track),
+        "self_reported": selectors.SELF_REPORTED if track.is_transfer else (),
+        "sort": sort if sort in selectors.stat_names(track) else None,
+        "strategies": Strategy.choices,
+        "strategy": _filters(request)["strategy"],
+        "target_labels": request.GET.get("target_labels", ""),
+        "domains": list(track.domains.order_by("position")) if track.is_transfer else [],
+        "show_speed": any(row.submission.ms_per_image is not None for row in rows),
+        "matrix_metric": scoring.matrix_metric(track) if track.is_transfer else "",
+        "subset": selectors.visible_subset(track),
+    }
     return render(request, "leaderboard/track.html", context)
 
 
@@ -138,7 +157,7 @@ def track_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404("Leaderboards download as .csv or .json.")
     track = get_object_or_404(Track.objects.select_related("benchmark"), slug=slug)
-    context = _leaderboard_context(request, track)
+    columns = selectors.leaderboard_columns(track)
     records = [
         {
             "rank": rank,
@@ -147,9 +166,9 @@ def track_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
             "strategy": row.submission.strategy,
             "baseline": row.submission.is_baseline,
             "submitted": row.submission.created_at.isoformat(),
-            **{name: row.stats.get(name) for name in context["stats"]},
+            **{name: row.stats.get(name) for name in columns},
         }
-        for rank, row in enumerate(context["rows"], start=1)
+        for rank, row in enumerate(_ranked(request, track), start=1)
     ]
     if fmt == "json":
         return JsonResponse({"track": track.slug, "subset": selectors.visible_subset(track), "rows": records})
