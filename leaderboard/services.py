@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -11,9 +12,11 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
+from django.db import Error as DatabaseError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 import evaluator
 
@@ -21,8 +24,6 @@ from . import scoring
 from .models import Score, Submission, Track, TransferScore
 
 logger = logging.getLogger(__name__)
-
-STALE_QUEUED_AFTER = timedelta(minutes=30)
 
 
 class SubmissionRefused(Exception):
@@ -136,10 +137,22 @@ def submission_create(
 
 def submission_enqueue(*, submission: Submission) -> None:
     """Queue the scoring task once the current transaction commits."""
+    Submission.objects.filter(pk=submission.pk).update(enqueued_at=timezone.now())
+    submission_id = submission.pk
+    transaction.on_commit(lambda: _send_scoring_task(submission_id=submission_id))
+
+
+def _send_scoring_task(*, submission_id: int) -> None:
     from .tasks import score_submission
 
-    Submission.objects.filter(pk=submission.pk).update(enqueued_at=timezone.now())
-    transaction.on_commit(lambda: score_submission.delay(submission.pk))
+    try:
+        score_submission.delay(submission_id)
+    except (KombuError, OSError):
+        # The broker is down. The upload is stored and stays queued: the next sweep sends it
+        # again (a null enqueued_at), so the participant sees their submission, not an error.
+        logger.exception("submission %s: could not reach the broker; the stale sweep will send it", submission_id)
+        with contextlib.suppress(DatabaseError):
+            Submission.objects.filter(pk=submission_id, status=Submission.Status.QUEUED).update(enqueued_at=None)
 
 
 def submission_claim(*, submission_id: int, now: datetime | None = None) -> Submission | None:
@@ -249,18 +262,36 @@ def track_rescore(*, track: Track) -> int:
 
 
 def stale_submissions_requeue(*, now: datetime | None = None) -> int:
-    """Re-queue submissions whose worker died (lease expired) or whose task was lost."""
+    """Re-queue submissions whose worker died (lease expired) or whose task was lost.
+
+    A broker restart loses the queued messages: a submission still queued after
+    ``STALE_QUEUED_SECONDS`` (or never sent) is sent again; a duplicate message is harmless,
+    as the claim lets only one task score. A submission whose scoring was interrupted
+    ``SCORING_MAX_ATTEMPTS`` times fails with a reason instead of looping for ever.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         expired = Submission.objects.select_for_update(skip_locked=True).filter(
             status=Submission.Status.RUNNING, lease_expires_at__lt=now
         )
         lost = Submission.objects.select_for_update(skip_locked=True).filter(
-            Q(enqueued_at__lt=now - STALE_QUEUED_AFTER) | Q(enqueued_at__isnull=True), status=Submission.Status.QUEUED
+            Q(enqueued_at__lt=now - timedelta(seconds=settings.STALE_QUEUED_SECONDS)) | Q(enqueued_at__isnull=True),
+            status=Submission.Status.QUEUED,
         )
         stale = list(expired) + list(lost)
         for submission in stale:
             if submission.status == Submission.Status.RUNNING:
+                if submission.attempts >= settings.SCORING_MAX_ATTEMPTS:
+                    logger.error(
+                        "submission %s: scoring interrupted %s times, giving up", submission.pk, submission.attempts
+                    )
+                    submission_fail(
+                        submission=submission,
+                        message=f"Scoring was interrupted {submission.attempts} times and was given up; "
+                        "it does not count against your quota.",
+                        by_user=False,
+                    )
+                    continue
                 logger.warning("submission %s: lease expired, scoring it again", submission.pk)
             Submission.objects.filter(pk=submission.pk).update(status=Submission.Status.QUEUED, lease_expires_at=None)
             submission_enqueue(submission=submission)

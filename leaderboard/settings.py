@@ -86,6 +86,9 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+# A persistent connection is checked before it is reused, so that after a database restart
+# neither a web process nor a worker fails its first request or task on a dead connection.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker write concurrently: wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
@@ -202,6 +205,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("SCORING_SOFT_TIME_LIMIT", default=15 * 60
 CELERY_TASK_TIME_LIMIT = env.int("SCORING_TIME_LIMIT", default=16 * 60)
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_KB", default=8 * 1024 * 1024)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker outlives a broker outage of any length: it keeps reconnecting instead of exiting.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# When the broker connection drops, a running scoring goes on and stores its result: the
+# submission is claimed in the database, so the lost acknowledgement changes nothing, and
+# a redelivered message finds the submission scored.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-submissions": {
@@ -213,6 +222,11 @@ CELERY_BEAT_SCHEDULE = {
 SCORING_BOOTSTRAP_RESAMPLES = env.int("SCORING_BOOTSTRAP_RESAMPLES", default=200)
 # A running submission whose worker has not finished within this lease is scored again.
 SCORING_LEASE_SECONDS = env.int("SCORING_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
+# A queued submission not started within this time has its task sent again (a broker restart
+# loses the queued messages); one whose sending failed is sent again at the next sweep.
+STALE_QUEUED_SECONDS = env.int("STALE_QUEUED_SECONDS", default=30 * 60)
+# A submission whose scoring was interrupted this many times (the worker died each time) fails.
+SCORING_MAX_ATTEMPTS = env.int("SCORING_MAX_ATTEMPTS", default=5)
 
 LOGGING = {
     "version": 1,

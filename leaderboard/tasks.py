@@ -8,7 +8,7 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import Error, InterfaceError, OperationalError, connection
 
 import evaluator
 
@@ -21,9 +21,22 @@ INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, OSError)
 MAX_RETRIES = 5
 
 
+def _backoff(retries: int) -> int:
+    return 2 ** (retries + 1)
+
+
+def _drop_broken_connection() -> None:
+    # After a database restart the persistent connection is dead; the next query opens a new one.
+    if connection.connection is not None and not connection.in_atomic_block and not connection.is_usable():
+        connection.close()
+
+
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
 def score_submission(self, submission_id: int) -> None:
-    submission = services.submission_claim(submission_id=submission_id)
+    try:
+        submission = services.submission_claim(submission_id=submission_id)
+    except (OperationalError, InterfaceError) as exc:  # the database is down: try again soon, else the sweep will
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
     if submission is None:
         return  # scored, cancelled, or another worker has it
     try:
@@ -40,7 +53,8 @@ def score_submission(self, submission_id: int) -> None:
         )  # fmt: skip
     except INFRASTRUCTURE_ERRORS as exc:
         logger.warning("submission %s: infrastructure error, retrying: %s", submission_id, exc)
-        with contextlib.suppress(DatabaseError):  # else the stale sweep re-queues it when the lease expires
+        _drop_broken_connection()
+        with contextlib.suppress(Error):  # else the stale sweep re-queues it when the lease expires
             services.submission_release(submission=submission)
         if self.request.retries >= MAX_RETRIES:
             services.submission_fail(
@@ -48,7 +62,7 @@ def score_submission(self, submission_id: int) -> None:
                 by_user=False,
             )  # fmt: skip
             return
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
     except Exception:
         logger.exception("submission %s: unexpected error while scoring", submission_id)
         services.submission_fail(

@@ -47,8 +47,11 @@ def wait_for(predicate: Callable[[], bool], *, timeout: float, interval: float =
 class Stack:
     """One isolated deployment: its own database, broker queue, media and ground truth."""
 
-    def __init__(self, *, flavour: str) -> None:
+    def __init__(self, *, flavour: str, database_url: str | None = None, broker_url: str | None = None) -> None:
+        """``database_url`` (a PostgreSQL server to create the database on) and ``broker_url`` (Redis)
+        replace the services of ``DATABASE_URL`` / ``CELERY_BROKER_URL``, e.g. private ones to kill."""
         self.flavour = flavour
+        self._services = {"DATABASE_URL": database_url, "CELERY_BROKER_URL": broker_url}
         self.root = Path(tempfile.mkdtemp(prefix=f"lb-{flavour}-"))
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -75,10 +78,10 @@ class Stack:
             STALE_SWEEP_SECONDS="1",
         )
         if self.flavour == "services":
-            self._pg_admin_url = os.environ["DATABASE_URL"]
+            self._pg_admin_url = self._services["DATABASE_URL"] or os.environ["DATABASE_URL"]
             self._db_name = f"lb_it_{uuid.uuid4().hex[:10]}"
             env["DATABASE_URL"] = _with_database(self._pg_admin_url, self._db_name)
-            env["CELERY_BROKER_URL"] = os.environ["CELERY_BROKER_URL"]
+            env["CELERY_BROKER_URL"] = self._services["CELERY_BROKER_URL"] or os.environ["CELERY_BROKER_URL"]
         else:
             env["DATABASE_URL"] = f"sqlite:///{self.root / 'db.sqlite3'}"
             env["CELERY_BROKER_URL"] = "filesystem://"
@@ -88,13 +91,13 @@ class Stack:
         return env
 
     # -- lifecycle ---------------------------------------------------------
-    def start(self) -> Stack:
+    def start(self, *, beat: bool = False) -> Stack:
         if self._db_name:
             _run_sql(self._pg_admin_url, f'CREATE DATABASE "{self._db_name}"')
         self.manage("migrate", "--noinput")
         self.manage("collectstatic", "--noinput")
         self.start_web()
-        self.start_worker()
+        self.start_worker(beat=beat)
         return self
 
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -157,7 +160,7 @@ class Stack:
         path = self.root / name
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def stop(self) -> None:
+    def stop(self, *, drop_database: bool = True) -> None:
         for proc in (self.worker, self.web):
             if proc and proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -165,7 +168,7 @@ class Stack:
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
-        if self._db_name:
+        if self._db_name and drop_database:
             _run_sql(self._pg_admin_url, f'DROP DATABASE IF EXISTS "{self._db_name}" WITH (FORCE)')
         shutil.rmtree(self.root, ignore_errors=True)
 
