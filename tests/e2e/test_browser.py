@@ -196,3 +196,31 @@ def test_analyze_breakdown_draws_seven_bands_on_the_submission_and_compare_pages
     page.click("#compare-link")
     page.wait_for_selector("#compare-analyze .barlayer .trace")
     assert page.locator("#compare-analyze .barlayer .trace").count() == 7
+
+
+def test_a_hostile_method_name_shows_as_text_in_plotly_hover(page, tmp_path):
+    """Plotly renders some HTML in legends and hover labels; method names must reach it escaped."""
+    sign_up(page, "mallory")
+    hostile = '<b>bold</b><img src=x onerror="window.pwned=1">'
+    gt_data = demo.generate_ground_truth(images=IMAGES)
+    results = demo.to_json_bytes(demo.simulate_detections(gt_data, demo.PROFILES[0], seed=3))
+    upload(page, tmp_path, method=hostile, filename="hostile.json", content=results)
+    page.wait_for_url("**/submissions/*/")
+    page.wait_for_selector("#status.scored", timeout=120_000)
+    submission = page.url.rstrip("/").rsplit("/", 1)[-1]
+
+    page.goto("/tracks/demo-coco-detection/")
+    baseline = (
+        page.locator("#leaderboard a[href*='/submissions/']").first.get_attribute("href").strip("/").rsplit("/", 1)[-1]
+    )
+    page.goto(f"/tracks/demo-coco-detection/compare/?id={submission}&id={baseline}")
+    page.wait_for_selector("#compare-curves .scatterlayer .trace")
+    hostile_curve = page.evaluate(
+        "() => document.getElementById('compare-curves').data.findIndex((t) => t.name.includes('bold'))"
+    )
+    page.evaluate(f"() => Plotly.Fx.hover('compare-curves', [{{curveNumber: {hostile_curve}, pointNumber: 10}}])")
+    hover = page.locator("#compare-curves .hoverlayer").text_content()
+    legend = page.locator("#compare-curves .legend").text_content()
+    assert "<b>bold</b>" in hover and "<b>bold</b>" in legend
+    assert page.locator("#compare-curves img, #compare-curves .hoverlayer b, #compare-curves .legend b").count() == 0
+    assert page.evaluate("() => window.pwned") is None
