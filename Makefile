@@ -1,5 +1,5 @@
 # Shortcuts; the scripts under scripts/ are the real commands (see README).
-.PHONY: install run test lint worker bench
+.PHONY: install run test lint worker beat bench
 
 install:
 	python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt
@@ -15,6 +15,10 @@ lint:
 
 worker:
 	.venv/bin/celery -A leaderboard worker --loglevel INFO
+
+# Exactly one beat per deployment: it runs the periodic sweep that re-queues stale submissions.
+beat:
+	.venv/bin/celery -A leaderboard beat --loglevel INFO --schedule var/celerybeat-schedule
 
 bench:
 	.venv/bin/python benchmarks/coco_speed.py
