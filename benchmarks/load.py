@@ -113,6 +113,10 @@ def load_demo(images: int) -> None:
         tasks.score_submission(pk)
 
 
+def _times(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
+
+
 def _scaled(stats: dict, factor: float) -> dict:
     return {k: v * factor if isinstance(v, float) else v for k, v in stats.items()}
 
@@ -203,10 +207,10 @@ def grow(*, total: int, users: int, seed: int) -> dict[str, int]:
                         protocol=score.protocol,
                         engine_version=score.engine_version,
                         ground_truth_checksum=score.ground_truth_checksum,
-                        primary_value=None if score.primary_value is None else score.primary_value * factor,
+                        primary_value=_times(score.primary_value, factor),
                         stats=_scaled(score.stats, factor),
-                        interval_low=None if score.interval_low is None else score.interval_low * factor,
-                        interval_high=None if score.interval_high is None else score.interval_high * factor,
+                        interval_low=_times(score.interval_low, factor),
+                        interval_high=_times(score.interval_high, factor),
                         created_at=submission.finished_at,
                     )
                 )
@@ -221,7 +225,7 @@ def grow(*, total: int, users: int, seed: int) -> dict[str, int]:
                             domains=result.domains,
                             matrix=result.matrix,
                             stats=_scaled(result.stats, factor),
-                            primary_value=None if result.primary_value is None else result.primary_value * factor,
+                            primary_value=_times(result.primary_value, factor),
                             created_at=submission.finished_at,
                         )
                     )

@@ -74,9 +74,13 @@ class ProblemCollector:
         self.count = 0
 
     def add(self, where: str, message: str) -> None:
+        self.add_in(self.file, where, message)
+
+    def add_in(self, file: str, where: str, message: str) -> None:
+        """A problem of another file than the collector's (an upload made of several files)."""
         self.count += 1
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(Problem(self.file, where, message))
+            self.problems.append(Problem(file, where, message))
 
     def count_more(self, n: int) -> None:
         """Count ``n`` further problems without listing them (the list is already long)."""

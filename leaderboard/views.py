@@ -240,22 +240,18 @@ def _too_large(request: HttpRequest) -> bool:
     return length > settings.MAX_UPLOAD_MB * 1024 * 1024 + 64 * 1024
 
 
+def _refused(request: HttpRequest, reason: str, *, status: int) -> HttpResponse:
+    return render(request, "leaderboard/refused.html", {"reason": reason}, status=status)
+
+
 @login_required
 def submit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and _too_large(request):
-        return render(
-            request,
-            "leaderboard/refused.html",
-            {"reason": f"The upload is larger than the limit of {settings.MAX_UPLOAD_MB} MB; it was not read."},
-            status=413,
+        return _refused(
+            request, f"The upload is larger than the limit of {settings.MAX_UPLOAD_MB} MB; it was not read.", status=413
         )
     if _limited(request, "upload", "user"):
-        return render(
-            request,
-            "leaderboard/refused.html",
-            {"reason": "Too many uploads in a short time; wait a while and try again."},
-            status=429,
-        )
+        return _refused(request, "Too many uploads in a short time; wait a while and try again.", status=429)
     form = SubmissionForm(request.POST or None, request.FILES or None, initial={"track": request.GET.get("track")})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -275,12 +271,7 @@ def submit(request: HttpRequest) -> HttpResponse:
 
 def signup(request: HttpRequest) -> HttpResponse:
     if _limited(request, "signup", "ip"):
-        return render(
-            request,
-            "leaderboard/refused.html",
-            {"reason": "Too many sign-ups from your address; try later."},
-            status=429,
-        )
+        return _refused(request, "Too many sign-ups from your address; try later.", status=429)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
@@ -299,12 +290,7 @@ class RateLimitedLoginView(LoginView):
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if _limited(request, "login", "post:username") or _limited(request, "login", "ip"):
-            return render(
-                request,
-                "leaderboard/refused.html",
-                {"reason": "Too many log-in attempts; wait a few minutes."},
-                status=429,
-            )
+            return _refused(request, "Too many log-in attempts; wait a few minutes.", status=429)
         return super().post(request, *args, **kwargs)
 
 

@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from ..errors import MAX_PROBLEMS, InvalidInput, Problem, ProblemCollector
+from ..errors import MAX_PROBLEMS, InvalidInput, ProblemCollector
 from ..io import Member, read_members
 
 RESULT_FORMATS = ("kitti-txt",)
@@ -116,15 +116,6 @@ class KittiResults:
         return len(self.image_id)
 
 
-class _Problems(ProblemCollector):
-    """Problems of an input made of several files, each naming its own file."""
-
-    def add_in(self, file: str, where: str, message: str) -> None:
-        self.count += 1
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(Problem(file, where, message))
-
-
 def _member_label(path: Path, member: Member) -> str:
     return path.name if member.name == path.name else f"{path.name}:{member.name}"
 
@@ -140,7 +131,7 @@ def _is_txt(member: Member) -> bool:
 # --------------------------------------------------------------------------- line parsing
 
 
-def _parse_file(label: str, text: str, fields: int, problems: _Problems) -> tuple[list[str], np.ndarray]:
+def _parse_file(label: str, text: str, fields: int, problems: ProblemCollector) -> tuple[list[str], np.ndarray]:
     """Types and numbers [L x fields-1] of the non-blank lines of one file; bad lines are reported."""
     split = [line.split() for line in text.splitlines()]
     rows = [parts for parts in split if parts]
@@ -165,7 +156,7 @@ def _well_formed(values: np.ndarray, fields: int) -> bool:
 
 
 def _parse_lines(
-    label: str, split: list[list[str]], fields: int, problems: _Problems
+    label: str, split: list[list[str]], fields: int, problems: ProblemCollector
 ) -> tuple[list[str], list[list[float]]]:
     types: list[str] = []
     rows: list[list[float]] = []
@@ -234,7 +225,7 @@ def _label_members(path: Path, members: list[Member]) -> tuple[list[Member], lis
     return labels, [m for m in txt if id(m) not in chosen]
 
 
-def _read_id_list(label: str, text: str, problems: _Problems) -> list[str]:
+def _read_id_list(label: str, text: str, problems: ProblemCollector) -> list[str]:
     ids = []
     for number, line in enumerate(text.splitlines(), start=1):
         parts = line.split()
@@ -248,7 +239,7 @@ def _read_id_list(label: str, text: str, problems: _Problems) -> list[str]:
 
 
 def _requested_ids(
-    path: Path, image_ids: Iterable[str | int] | str | Path | None, others: list[Member], problems: _Problems
+    path: Path, image_ids: Iterable[str | int] | str | Path | None, others: list[Member], problems: ProblemCollector
 ) -> list[str] | None:
     if isinstance(image_ids, (str, Path)):
         list_path = Path(image_ids)
@@ -279,7 +270,7 @@ def load_ground_truth(path: str | Path, image_ids: Iterable[str | int] | str | P
         raise InvalidInput.single(
             path.name, f"holds no label files; expected {LABEL_FOLDER}/<image id>.txt files in the KITTI label format"
         )
-    problems = _Problems(path.name)
+    problems = ProblemCollector(path.name)
     by_id: dict[str, Member] = {}
     for member in labels:
         if member.stem in by_id:
@@ -338,7 +329,7 @@ def load_results(path: str | Path, gt: KittiGroundTruth | None) -> KittiResults:
         raise InvalidInput.single(
             path.name, "holds no .txt files; expected one <image id>.txt file per image (e.g. 000123.txt)"
         )
-    problems = _Problems(path.name)
+    problems = ProblemCollector(path.name)
     seen: dict[str, str] = {}
     for member in members:
         label = _member_label(path, member)

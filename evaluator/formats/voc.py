@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..errors import MAX_PROBLEMS, InvalidInput, Problem, ProblemCollector
+from ..errors import MAX_PROBLEMS, InvalidInput, ProblemCollector
 from ..io import Member, read_members
 
 VOC_CLASSES = (
@@ -171,15 +171,6 @@ class VocResults:
         return len(self.image_id)
 
 
-class _Problems(ProblemCollector):
-    """Problems of an upload made of several files, each problem naming its own file."""
-
-    def add_in(self, file: str, where: str, message: str) -> None:
-        self.count += 1
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(Problem(file, where, message))
-
-
 def _short(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -206,7 +197,7 @@ def load_ground_truth(path: str | Path) -> VocGroundTruth:
             "holds no Annotations/*.xml files; expected a VOC folder or archive such as "
             "VOC2007/Annotations/000001.xml with VOC2007/ImageSets/Main/test.txt",
         )
-    problems = _Problems(label)
+    problems = ProblemCollector(label)
     by_id: dict[str, Member] = {}
     for member in xmls:
         if member.stem in by_id:
@@ -258,7 +249,7 @@ def load_ground_truth(path: str | Path) -> VocGroundTruth:
     )
 
 
-def _read_image_list(label: str, member: Member, by_id: dict[str, Member], problems: _Problems) -> list[str]:
+def _read_image_list(label: str, member: Member, by_id: dict[str, Member], problems: ProblemCollector) -> list[str]:
     image_ids: list[str] = []
     seen: set[str] = set()
     for number, line in enumerate(member.text(label).splitlines(), start=1):
@@ -283,7 +274,7 @@ def _read_image_list(label: str, member: Member, by_id: dict[str, Member], probl
 _Object = tuple[int, tuple[float, float, float, float], bool, bool]
 
 
-def _parse_annotation(label: str, data: bytes, problems: _Problems) -> tuple[int, int, list[_Object]] | None:
+def _parse_annotation(label: str, data: bytes, problems: ProblemCollector) -> tuple[int, int, list[_Object]] | None:
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         problems.add_in(label, "", "declares a DTD or entities; expected a plain VOC annotation XML")
         return None
@@ -320,7 +311,7 @@ def _parse_annotation(label: str, data: bytes, problems: _Problems) -> tuple[int
     return width or 0, height or 0, objects
 
 
-def _size_field(label: str, size: ET.Element | None, tag: str, problems: _Problems) -> int | None:
+def _size_field(label: str, size: ET.Element | None, tag: str, problems: ProblemCollector) -> int | None:
     text = size.findtext(tag) if size is not None else None
     try:
         value = float(text) if text is not None else math.nan
@@ -332,7 +323,7 @@ def _size_field(label: str, size: ET.Element | None, tag: str, problems: _Proble
     return int(value)
 
 
-def _flag(label: str, where: str, obj: ET.Element, tag: str, problems: _Problems) -> int | None:
+def _flag(label: str, where: str, obj: ET.Element, tag: str, problems: ProblemCollector) -> int | None:
     text = obj.findtext(tag)
     if text is None or not text.strip():
         return 0
@@ -343,7 +334,7 @@ def _flag(label: str, where: str, obj: ET.Element, tag: str, problems: _Problems
 
 
 def _bndbox(
-    label: str, where: str, bndbox: ET.Element | None, problems: _Problems
+    label: str, where: str, bndbox: ET.Element | None, problems: ProblemCollector
 ) -> tuple[float, float, float, float] | None:
     if bndbox is None:
         problems.add_in(label, where, "has no <bndbox>")
@@ -395,7 +386,7 @@ def _load_class_files(path: Path, members: list[Member], gt: VocGroundTruth | No
     if not any(CLASS_FILE.match(m.basename) for m in members):
         names = ", ".join(m.name for m in members[:5]) + (", ..." if len(members) > 5 else "")
         raise InvalidInput.single(path.name, f"holds no class files ({names}); expected file names {CLASS_FILE_HELP}")
-    problems = _Problems(path.name)
+    problems = ProblemCollector(path.name)
     files: dict[int, tuple[str, Member]] = {}
     for member in members:
         label = _member_label(path, member)
@@ -440,7 +431,7 @@ def _load_class_files(path: Path, members: list[Member], gt: VocGroundTruth | No
 
 
 def _parse_class_file(
-    label: str, text: str, gt: VocGroundTruth | None, problems: _Problems
+    label: str, text: str, gt: VocGroundTruth | None, problems: ProblemCollector
 ) -> tuple[np.ndarray, np.ndarray]:
     """Image ids (str [D]) and float64 [D x 5] (score, x1, y1, x2, y2) of one class file."""
     ids: list[str] = []
@@ -486,7 +477,9 @@ def _parse_class_file(
     return image_ids, table
 
 
-def _parse_numbers_slowly(label: str, rows: list[list[str]], numbers: list[int], problems: _Problems) -> np.ndarray:
+def _parse_numbers_slowly(
+    label: str, rows: list[list[str]], numbers: list[int], problems: ProblemCollector
+) -> np.ndarray:
     table = np.zeros((len(rows), 5))
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
@@ -508,7 +501,7 @@ def _load_json(label: str, member: Member, gt: VocGroundTruth | None) -> VocResu
         )
     if not data:
         raise InvalidInput.single(label, "holds no detections; expected at least one")
-    problems = _Problems(label)
+    problems = ProblemCollector(label)
     ids: list[str] = []
     classes: list[int] = []
     rows: list[list[float]] = []
@@ -572,7 +565,7 @@ def _json_class(record: dict[str, Any]) -> tuple[int | None, str | None]:
     return k, None
 
 
-def _parse_json_record(record: Any, problems: _Problems, where: str) -> tuple[str, int, list[float]] | None:
+def _parse_json_record(record: Any, problems: ProblemCollector, where: str) -> tuple[str, int, list[float]] | None:
     if not isinstance(record, dict):
         problems.add(where, f"must be an object {{image_id, category_id, bbox, score}}, got {_short(record)}")
         return None

@@ -384,9 +384,9 @@ class _Setting:
             t = np.array(thresholds)
             box_weight = weights[self.box_image]
             tp, assigned = _second_pass(self.cand, self.local, self.score, self.counts, t, box_weight)
-            drawn = np.cumsum(weights[self.false_image][::-1])[::-1]
-            above = np.searchsorted(self.false_score, t, side="left")
-            fp = np.where(above < len(drawn), drawn[np.minimum(above, len(drawn) - 1)], 0)
+            # Weight of the false detections scoring at least each threshold, from the top.
+            from_top = np.append(np.cumsum(weights[self.false_image][::-1])[::-1], 0)
+            fp = from_top[np.searchsorted(self.false_score, t, side="left")]
             fp = fp - (assigned & self.cand_false[None, :]) @ weights[self.cand_image]
             with np.errstate(invalid="ignore", divide="ignore"):
                 values = tp / (tp + fp).astype(np.float64)
@@ -465,16 +465,21 @@ def bootstrap(gt: KittiGroundTruth, results: KittiResults, *, resamples: int = 2
     devkit would give on the resampled split; with every image drawn once it is ``mAP/moderate``.
     The matching is done once; each resample only recounts it.
     """
-    inputs = _inputs(gt, results)
-    cover = _dont_care_cover(inputs)
-    settings = [_setting(inputs, c, MODERATE, _class_pairs(inputs, c), cover) for c in range(len(CLASSES))]
-    num_images = inputs.num_images
+    settings = moderate_settings(gt, results)
+    num_images = gt.num_images
     rng = np.random.default_rng(seed)
     values = np.empty(resamples)
     for b in range(resamples):
         weights = np.bincount(rng.integers(0, num_images, num_images), minlength=num_images)
         values[b] = weighted_map(settings, weights)
     return values
+
+
+def moderate_settings(gt: KittiGroundTruth, results: KittiResults) -> list[_Setting]:
+    """The three classes at Moderate, matched: what ``mAP/moderate`` is counted from."""
+    inputs = _inputs(gt, results)
+    cover = _dont_care_cover(inputs)
+    return [_setting(inputs, c, MODERATE, _class_pairs(inputs, c), cover) for c in range(len(CLASSES))]
 
 
 def weighted_map(settings: list[_Setting], weights: np.ndarray) -> float:

@@ -23,9 +23,7 @@
     return best;
   }
 
-  function drawSweep(sweep, index) {
-    const o = sweep.overall;
-    const series = o.tp.map((tp, i) => rates(tp, o.fp[i], o.fn[i]));
+  function drawSweep(sweep, series, index) {
     const line = (key, name) => ({
       x: thresholds, y: series.map((r) => r[key]), name, mode: "lines",
       hovertemplate: name + " %{y:.4f} at confidence ≥ %{x:.4f}<extra></extra>",
@@ -46,9 +44,7 @@
   }
 
   // Precision against recall over the same thresholds, all classes pooled, with the operating point on it.
-  function drawPooled(sweep, index) {
-    const o = sweep.overall;
-    const series = o.tp.map((tp, i) => rates(tp, o.fp[i], o.fn[i]));
+  function drawPooled(sweep, series, index) {
     const point = (i, name, symbol) => ({
       x: [series[i].recall], y: [series[i].precision], mode: "markers", name,
       marker: { size: 12, symbol }, customdata: [thresholds[i]],
@@ -87,7 +83,8 @@
     const i = +slider.value;
     document.getElementById("explorer-score-value").textContent = thresholds[i].toFixed(4);
     const o = sweep.overall;
-    const r = rates(o.tp[i], o.fp[i], o.fn[i]);
+    const series = o.tp.map((tp, j) => rates(tp, o.fp[j], o.fn[j]));
+    const r = series[i];
     document.getElementById("op-tp").textContent = o.tp[i];
     document.getElementById("op-fp").textContent = o.fp[i];
     document.getElementById("op-fn").textContent = o.fn[i];
@@ -102,8 +99,8 @@
         "</td><td class='num'>" + c.fn[k][i] + "</td><td class='num'>" + show(cr.precision) + "</td><td class='num'>" +
         show(cr.recall) + "</td><td class='num'>" + show(cr.f1) + "</td></tr>";
     }).join("");
-    drawSweep(sweep, i);
-    drawPooled(sweep, i);
+    drawSweep(sweep, series, i);
+    drawPooled(sweep, series, i);
     drawConfusion(thresholds[i]);
   }
 

@@ -681,9 +681,7 @@ def test_bootstrap_counts_an_image_drawn_n_times_as_n_copies(tmp_path, val_label
 
 def test_bootstrap_with_every_image_once_is_the_score(tmp_path, val_gt, val_labels):
     results = kitti_format.load_results(write_zip(tmp_path / "d.zip", jittered_detections(val_labels, 2024)), val_gt)
-    inputs = kitti._inputs(val_gt, results)
-    cover = kitti._dont_care_cover(inputs)
-    settings = [kitti._setting(inputs, c, MODERATE, kitti._class_pairs(inputs, c), cover) for c in range(3)]
+    settings = kitti.moderate_settings(val_gt, results)
     once = kitti.weighted_map(settings, np.ones(val_gt.num_images, dtype=np.int64))
     assert once == kitti.evaluate(val_gt, results).stats["mAP/moderate"]
     low, high = evaluator.bootstrap_interval(val_gt, results, protocol="kitti", resamples=50)

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand
 
 from evaluator.label_map import COCO_TO_VOC
 from leaderboard import demo, demo_kitti, demo_transfer, demo_voc, services
-from leaderboard.importing import kitti_subset, split_import
+from leaderboard.importing import ImportReport, kitti_subset, split_import
 from leaderboard.management.commands.import_kaist import domain_files
 from leaderboard.models import Benchmark, Split, Submission, Track, TrackDomain
 
@@ -72,6 +72,24 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  queued baseline {name}")
 
+    def accuracy_track(
+        self, benchmark: Benchmark, split: Split, slug: str, name: str, primary_metric: str, **fields
+    ) -> Track:
+        track, _ = Track.objects.update_or_create(
+            slug=slug,
+            defaults={"benchmark": benchmark, "split": split, "name": name, "primary_metric": primary_metric, **fields},
+        )
+        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
+        return track
+
+    @staticmethod
+    def import_generated(filename: str, content: bytes, **options) -> ImportReport:
+        """Imports a generated split through the same importer as a host's file."""
+        with tempfile.TemporaryDirectory() as tmp:
+            source = Path(tmp) / filename
+            source.write_bytes(content)
+            return split_import(source=source, **options)
+
     def load_generated_coco(self, images: int) -> None:
         benchmark, _ = Benchmark.objects.update_or_create(
             slug="demo-coco",
@@ -83,20 +101,10 @@ class Command(BaseCommand):
             },
         )
         gt_data = demo.generate_ground_truth(images=images)
-        with tempfile.TemporaryDirectory() as tmp:
-            source = Path(tmp) / "val.json"
-            source.write_bytes(demo.to_json_bytes(gt_data))
-            report = split_import(source=source, benchmark=benchmark, slug="val", public_seed="demo-coco-val")
-        track, _ = Track.objects.update_or_create(
-            slug="demo-coco-detection",
-            defaults={
-                "benchmark": benchmark,
-                "split": report.split,
-                "name": "Demo COCO-style detection",
-                "primary_metric": "AP",
-            },
+        report = self.import_generated(
+            "val.json", demo.to_json_bytes(gt_data), benchmark=benchmark, slug="val", public_seed="demo-coco-val"
         )
-        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
+        track = self.accuracy_track(benchmark, report.split, "demo-coco-detection", "Demo COCO-style detection", "AP")
         for profile in demo.PROFILES:
             # Common random numbers: the profiles differ only by their parameters, not by sampling noise.
             results = demo.to_json_bytes(demo.simulate_detections(gt_data, profile, seed=100))
@@ -177,16 +185,7 @@ class Command(BaseCommand):
             },
         )
         report = split_import(source=annotations, benchmark=benchmark, slug="test", name="VOC2007 test")
-        track, _ = Track.objects.update_or_create(
-            slug="voc2007-detection",
-            defaults={
-                "benchmark": benchmark,
-                "split": report.split,
-                "name": "VOC 2007 detection",
-                "primary_metric": "mAP",
-            },
-        )
-        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
+        track = self.accuracy_track(benchmark, report.split, "voc2007-detection", "VOC 2007 detection", "mAP")
         detections = root / "yolov2_detections"
         if detections.is_dir():
             buffer = io.BytesIO()
@@ -230,16 +229,9 @@ class Command(BaseCommand):
             with zipfile.ZipFile(source) as archive:
                 labels = {i: demo_kitti.parse_labels(archive.read(f"label_2/{i}.txt").decode()) for i in ids}
             report = split_import(source=source, benchmark=benchmark, slug="val", name="val (3DOP split)")
-        track, _ = Track.objects.update_or_create(
-            slug="kitti-2d-detection",
-            defaults={
-                "benchmark": benchmark,
-                "split": report.split,
-                "name": "KITTI 2D detection (val)",
-                "primary_metric": "mAP/moderate",
-            },
+        track = self.accuracy_track(
+            benchmark, report.split, "kitti-2d-detection", "KITTI 2D detection (val)", "mAP/moderate"
         )
-        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
         for profile in demo.PROFILES[:3]:
             if not self.submissions or Submission.objects.filter(track=track, method_name=profile.name).exists():
                 continue
@@ -262,20 +254,16 @@ class Command(BaseCommand):
             },
         )
         split_data = demo_voc.generate(images=images)
-        with tempfile.TemporaryDirectory() as tmp:
-            source = Path(tmp) / "VOC2007_test.tar.gz"
-            source.write_bytes(demo_voc.to_tar(split_data))
-            report = split_import(source=source, benchmark=benchmark, slug="test", public_seed="demo-voc2007-test")
-        track, _ = Track.objects.update_or_create(
-            slug="demo-voc2007-detection",
-            defaults={
-                "benchmark": benchmark,
-                "split": report.split,
-                "name": "Demo VOC 2007-style detection",
-                "primary_metric": "mAP",
-            },
+        report = self.import_generated(
+            "VOC2007_test.tar.gz",
+            demo_voc.to_tar(split_data),
+            benchmark=benchmark,
+            slug="test",
+            public_seed="demo-voc2007-test",
         )
-        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
+        track = self.accuracy_track(
+            benchmark, report.split, "demo-voc2007-detection", "Demo VOC 2007-style detection", "mAP"
+        )
         for profile in demo.PROFILES:
             self.baseline(
                 track, profile.name, f"{profile.name}.zip".replace(" ", "_"),
@@ -339,20 +327,12 @@ class Command(BaseCommand):
             },
         )
         texts = demo_kitti.generate_labels(images=images)
-        with tempfile.TemporaryDirectory() as tmp:
-            source = Path(tmp) / "label_2.zip"
-            source.write_bytes(demo_kitti.labels_zip(texts))
-            report = split_import(source=source, benchmark=benchmark, slug="val", public_seed="demo-kitti-val")
-        track, _ = Track.objects.update_or_create(
-            slug="demo-kitti-detection",
-            defaults={
-                "benchmark": benchmark,
-                "split": report.split,
-                "name": "Demo KITTI-style detection",
-                "primary_metric": "mAP/moderate",
-            },
+        report = self.import_generated(
+            "label_2.zip", demo_kitti.labels_zip(texts), benchmark=benchmark, slug="val", public_seed="demo-kitti-val"
         )
-        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
+        track = self.accuracy_track(
+            benchmark, report.split, "demo-kitti-detection", "Demo KITTI-style detection", "mAP/moderate"
+        )
         labels = {image_id: demo_kitti.parse_labels(text) for image_id, text in texts.items()}
         for profile in demo.PROFILES[:3]:
             self.baseline(
@@ -382,17 +362,14 @@ class Command(BaseCommand):
             },
         )
         report = split_import(source=annotations, benchmark=benchmark, slug="test", name="test-all-20")
-        track, _ = Track.objects.update_or_create(
-            slug="kaist-reasonable",
-            defaults={
-                "benchmark": benchmark,
-                "split": report.split,
-                "name": "KAIST Reasonable, day and night",
-                "primary_metric": "MR_all",
-                "higher_is_better": False,
-            },
+        track = self.accuracy_track(
+            benchmark,
+            report.split,
+            "kaist-reasonable",
+            "KAIST Reasonable, day and night",
+            "MR_all",
+            higher_is_better=False,
         )
-        self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
         mbnet = root / "detections" / "MBNet_result.txt"
         self.load_kaist_transfer(benchmark, annotations, mbnet)
         if mbnet.exists():
