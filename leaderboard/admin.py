@@ -118,8 +118,8 @@ def hide_submissions(modeladmin, request, queryset):
 
 @admin.register(Submission)
 class SubmissionAdmin(admin.ModelAdmin):
-    list_display = ("method_name", "user", "track", "status", "is_baseline", "is_hidden", "created_at")
-    list_filter = ("status", "track", "is_baseline", "is_hidden")
+    list_display = ("method_name", "user", "track", "status", "is_baseline", "is_simulated", "is_hidden", "created_at")
+    list_filter = ("status", "track", "is_baseline", "is_simulated", "is_hidden")
     search_fields = ("method_name", "user__username", "sha256")
     readonly_fields = ("sha256", "attempts", "started_at", "finished_at", "enqueued_at", "lease_expires_at")
     actions = [cancel_submissions, hide_submissions]

@@ -22,6 +22,11 @@ class Benchmark(models.Model):
     protocol = models.CharField(max_length=10, choices=PROTOCOL_CHOICES)
     description = models.TextField(blank=True)
     citation = models.TextField(blank=True)
+    data_source = models.TextField(
+        blank=True, help_text="Markdown: where the images and labels come from, and how the test split was made."
+    )
+    licence = models.CharField(max_length=200, blank=True, help_text="e.g. CC BY 4.0")
+    licence_url = models.URLField(blank=True)
     is_demo = models.BooleanField(default=False, help_text="Generated data, labelled as demo on every page.")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -70,7 +75,11 @@ class Track(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ACCURACY)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, help_text="Markdown: the overview at the top of the track page.")
+    evaluation = models.TextField(
+        blank=True, help_text="Markdown, shown under the metric and protocol the page explains on its own."
+    )
+    rules = models.TextField(blank=True, help_text="Markdown, shown under the quotas and selection rule.")
     primary_metric = models.CharField(max_length=40, help_text="A stat name of the protocol, e.g. AP or MR_all.")
     higher_is_better = models.BooleanField(default=True)
     opens_at = models.DateTimeField(default=timezone.now)
@@ -99,8 +108,14 @@ class Track(models.Model):
         return self.benchmark.protocol
 
     def is_open(self, now=None) -> bool:
+        return self.phase(now) == "open"
+
+    def phase(self, now=None) -> str:
+        """upcoming, open or closed."""
         now = now or timezone.now()
-        return self.opens_at <= now and (self.closes_at is None or now < self.closes_at)
+        if now < self.opens_at:
+            return "upcoming"
+        return "open" if self.closes_at is None or now < self.closes_at else "closed"
 
     @property
     def is_transfer(self) -> bool:
@@ -167,7 +182,10 @@ class Submission(models.Model):
     replay_samples = models.PositiveIntegerField(null=True, blank=True, help_text="Self-reported.")
     adaptation_gpu_hours = models.FloatField(null=True, blank=True, help_text="Self-reported.")
     ms_per_image = models.FloatField(null=True, blank=True, help_text="Self-reported inference time.")
-    is_baseline = models.BooleanField(default=False)
+    is_baseline = models.BooleanField(default=False, help_text="Entered by the hosts as a point of comparison.")
+    is_simulated = models.BooleanField(
+        default=False, help_text="Generated detections (demo data), not a real model's output."
+    )
     is_hidden = models.BooleanField(default=False, help_text="Hidden by the participant or a host.")
     is_selected = models.BooleanField(default=False, help_text="Chosen by the participant (tracks that select).")
 

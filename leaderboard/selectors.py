@@ -261,3 +261,91 @@ def compared_scores(track: Track, user: AbstractBaseUser | AnonymousUser, ids: l
             if scores:
                 chosen.append(scores[0])
     return chosen
+
+
+# The primary metric of each protocol, in words; a transfer track ranks one of these on its last domain.
+METRIC_WORDS = {
+    "coco": "COCO average precision (AP): precision averaged over 101 recall points, the categories and "
+    "ten IoU thresholds from 0.50 to 0.95, with up to 100 detections per image, as pycocotools computes it.",
+    "voc07": "PASCAL VOC 2007 mean average precision (mAP): for each class, the 11-point interpolated AP at IoU 0.5 "
+    "(difficult objects neither help nor hurt, duplicates are false positives), averaged over the classes.",
+    "voc12": "PASCAL VOC mean average precision (mAP): for each class, the area under the precision-recall curve "
+    "(all points) at IoU 0.5, averaged over the classes, as the VOC2010+ devkit computes it.",
+    "kitti": "KITTI 2D average precision at the Moderate difficulty: AP over 40 recall points with IoU 0.7 for cars "
+    "and 0.5 for pedestrians and cyclists, averaged over the three classes, as the KITTI devkit computes it.",
+    "kaist": "Log-average miss rate (MR) in the Reasonable setting (pedestrians at least 55 pixels tall, at most "
+    "partly occluded): the miss rate averaged on a log scale over nine false-positive-per-image rates from 0.01 "
+    "to 1. Lower is better.",
+}
+
+TRANSFER_METRIC_WORDS = {
+    "target_after": "the {metric} of your last-stage model on the last (target) domain",
+    "source_after": "the {metric} of your last-stage model on the first (source) domain",
+    "gain": "transfer gain: the {metric} gained on the target domain by adapting",
+    "forgetting": "forgetting: the {metric} lost on the source domain by adapting",
+}
+
+SELECTION_WORDS = {
+    Track.Selection.BEST: "Your best-scoring submission counts on the leaderboard.",
+    Track.Selection.LATEST: "Your latest scored submission counts on the leaderboard, even when an earlier one scored "
+    "better.",
+    Track.Selection.SELECTED: "The submission you choose counts: mark it on your submission page ('make this the "
+    "entry that counts'). Until you choose one, none of yours is ranked.",
+}
+
+SUBMISSION_FORMATS = {
+    "coco": "a COCO results JSON: a list of {image_id, category_id, bbox: [x, y, width, height], score}, "
+    "with ids from images.json and categories.json",
+    "voc07": "a zip of per-class VOC devkit files (comp4_det_test_<class>.txt: image name, score, "
+    "x1 y1 x2 y2 in 1-based pixels)",
+    "voc12": "a zip of per-class VOC devkit files (comp4_det_test_<class>.txt: image name, score, "
+    "x1 y1 x2 y2 in 1-based pixels)",
+    "kitti": "a zip of KITTI label files, one <image>.txt per image, with the score as the last column",
+    "kaist": "a text file of lines image_id,x,y,width,height,score with the 1-based image ids of images.json",
+}
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """What the track page says beyond its leaderboard: the metric, the dates, the rules, the kit."""
+
+    phase: str
+    metric_words: str
+    direction: str
+    public_percent: int
+    selection_words: str
+    submission_format: str
+    quota: Any
+    transfer_domains: list
+    results_file: str
+
+
+def track_challenge(*, track: Track, user: AbstractBaseUser | AnonymousUser, quota: Any = None) -> Challenge:
+    protocol_words = METRIC_WORDS.get(track.protocol, track.benchmark.get_protocol_display())
+    domains = list(track.domains.order_by("position").select_related("split")) if track.is_transfer else []
+    if track.is_transfer:
+        template = TRANSFER_METRIC_WORDS.get(track.primary_metric, "{metric}: " + track.primary_metric)
+        metric = "matrix metric (" + protocol_words.split(":")[0] + ")"
+        metric_words = template.format(metric=metric).capitalize() + ". The metric: " + protocol_words
+        names = ", ".join(f"stage<N>/{d.name}.*" for d in domains)
+        submission_format = (
+            f"a zip holding one results file per stage and domain ({names}), each in its domain's format: "
+            + SUBMISSION_FORMATS.get(track.protocol, "")
+        )
+    else:
+        metric_words = protocol_words
+        submission_format = SUBMISSION_FORMATS.get(track.protocol, "")
+    public = round(100 * track.split.public_fraction)
+    return Challenge(
+        phase=track.phase(),
+        metric_words=metric_words,
+        direction="higher is better" if track.higher_is_better else "lower is better",
+        public_percent=public,
+        selection_words=SELECTION_WORDS.get(track.selection, ""),
+        submission_format=submission_format,
+        quota=quota,
+        transfer_domains=domains,
+        results_file="results.json"
+        if track.protocol == "coco" and not track.is_transfer
+        else ("results.txt" if track.protocol == "kaist" and not track.is_transfer else "results.zip"),
+    )

@@ -83,6 +83,7 @@ def submission_create(
     adaptation_gpu_hours: float | None = None,
     ms_per_image: float | None = None,
     is_baseline: bool = False,
+    is_simulated: bool = False,
 ) -> Submission:
     """Check the upload at once, store it and queue it for scoring."""
     if not track.is_open() and not is_baseline:
@@ -120,6 +121,7 @@ def submission_create(
         adaptation_gpu_hours=adaptation_gpu_hours,
         ms_per_image=ms_per_image,
         is_baseline=is_baseline,
+        is_simulated=is_simulated,
         original_filename=upload.name[:255],
         sha256=sha256,
     )

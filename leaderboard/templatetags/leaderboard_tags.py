@@ -3,6 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.safestring import mark_safe
+
+from leaderboard.markup import render_markdown
 
 register = template.Library()
 
@@ -21,3 +24,9 @@ def metric(value: Any) -> str:
 @register.filter
 def stat(stats: dict[str, Any] | None, name: str) -> str:
     return metric((stats or {}).get(name))
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str | None) -> str:
+    """Host-written Markdown as sanitised HTML."""
+    return mark_safe(render_markdown(text or ""))  # nh3 has removed everything unsafe

@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 
 from evaluator.label_map import COCO_TO_VOC
-from leaderboard import demo, demo_kitti, demo_transfer, demo_voc, services
+from leaderboard import demo, demo_kitti, demo_text, demo_transfer, demo_voc, services
 from leaderboard.importing import ImportReport, kitti_subset, split_import
 from leaderboard.management.commands.import_kaist import domain_files
 from leaderboard.models import Benchmark, Split, Submission, Track, TrackDomain
@@ -58,6 +58,7 @@ class Command(BaseCommand):
             self.load_kitti(shared / "kitti")
         if "kaist" in real:
             self.load_kaist(shared / "kaist-daynight")
+        demo_text.apply()
 
     def baseline(self, track: Track, name: str, filename: str, content: bytes, **extra) -> None:
         if not self.submissions or Submission.objects.filter(track=track, method_name=name).exists():
@@ -114,6 +115,7 @@ class Command(BaseCommand):
                 f"{profile.name}.json".replace(" ", "_"),
                 results,
                 description="Simulated detector (demo data).",
+                is_simulated=True,
                 ms_per_image=profile.ms_per_image,
             )
 
@@ -154,7 +156,6 @@ class Command(BaseCommand):
         track = self.transfer_track(
             benchmark, "demo-day2night-transfer", "Demo Day2Night: day → dawn/dusk → night", splits,
             primary_metric="target_after", higher_is_better=True,
-            description="Adapt a day-trained detector to night; ranked by AP on night after adaptation.",
         )  # fmt: skip
         self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
         for strategy in demo_transfer.STRATEGIES:
@@ -162,7 +163,7 @@ class Command(BaseCommand):
             archive = demo_transfer.submission_archive(strategy, ground_truth, rows=rows)
             self.baseline(
                 track, strategy.method, f"{strategy.key}.zip", archive, strategy=strategy.key,
-                uses_target_labels=strategy.uses_target_labels, description="Simulated strategy (demo data).",
+                uses_target_labels=strategy.uses_target_labels, description="Simulated strategy (demo data).", is_simulated=True,
             )  # fmt: skip
 
     def load_voc(self, root: Path) -> None:
@@ -238,7 +239,7 @@ class Command(BaseCommand):
             self.baseline(
                 track, profile.name, f"{profile.name}.zip".replace(" ", "_"),
                 demo_kitti.simulate(labels, profile, seed=300),
-                description="Simulated detector on the real labels (not a real model's output).",
+                description="Simulated detector on the real labels (not a real model's output).", is_simulated=True,
                 ms_per_image=profile.ms_per_image,
             )  # fmt: skip
 
@@ -268,7 +269,7 @@ class Command(BaseCommand):
             self.baseline(
                 track, profile.name, f"{profile.name}.zip".replace(" ", "_"),
                 demo_voc.devkit_results(split_data, profile, seed=200),
-                description="Simulated detector (demo data).", ms_per_image=profile.ms_per_image,
+                description="Simulated detector (demo data).", is_simulated=True, ms_per_image=profile.ms_per_image,
             )  # fmt: skip
         self.load_coco_to_voc(benchmark, report.split, split_data)
 
@@ -280,8 +281,6 @@ class Command(BaseCommand):
         track = self.transfer_track(
             benchmark, "demo-coco-to-voc", "Demo cross-dataset: COCO → VOC", [coco_split, voc_split],
             primary_metric="target_after", higher_is_better=True,
-            description="Adapt a COCO-trained detector to VOC. Predictions on VOC may stay in COCO's categories: "
-            "the track's label map turns them into VOC classes.",
         )  # fmt: skip
         TrackDomain.objects.filter(track=track, position=2).update(name="voc", label_map=COCO_TO_VOC)
         TrackDomain.objects.filter(track=track, position=1).update(name="coco")
@@ -313,6 +312,7 @@ class Command(BaseCommand):
                 buffer.getvalue(),
                 strategy=key,
                 description="Simulated strategy (demo data).",
+                is_simulated=True,
             )
 
     def load_generated_kitti(self, images: int = 300) -> None:
@@ -337,7 +337,7 @@ class Command(BaseCommand):
         for profile in demo.PROFILES[:3]:
             self.baseline(
                 track, profile.name, f"{profile.name}.zip".replace(" ", "_"), demo_kitti.simulate(labels, profile, seed=300),
-                description="Simulated detector (demo data).", ms_per_image=profile.ms_per_image,
+                description="Simulated detector (demo data).", is_simulated=True, ms_per_image=profile.ms_per_image,
             )  # fmt: skip
 
     def load_kaist(self, root: Path) -> None:
@@ -392,7 +392,6 @@ class Command(BaseCommand):
         track = self.transfer_track(
             benchmark, "kaist-day2night", "KAIST day → night", splits,
             primary_metric="target_after", higher_is_better=False,
-            description="Adapt a pedestrian detector from day to night; ranked by the night miss rate after adaptation.",
         )  # fmt: skip
         self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
         if not mbnet.exists():
