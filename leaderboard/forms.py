@@ -15,6 +15,10 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
 
+# Fields that describe an adaptation; accuracy tracks neither show nor store them.
+TRANSFER_ONLY = ("strategy", "uses_target_labels", "parameters_millions", "replay_samples", "adaptation_gpu_hours")
+
+
 class SubmissionForm(forms.Form):
     track = forms.ModelChoiceField(queryset=Track.objects.select_related("benchmark"), empty_label=None)
     method_name = forms.CharField(max_length=100)
@@ -28,3 +32,12 @@ class SubmissionForm(forms.Form):
     adaptation_gpu_hours = forms.FloatField(required=False, min_value=0, label="Adaptation compute (GPU hours)")
     ms_per_image = forms.FloatField(required=False, min_value=0, label="Inference time (ms per image)")
     file = forms.FileField(help_text="COCO results JSON, VOC per-class files (zip), KITTI label files (zip).")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        track = data.get("track")
+        if track is not None and not track.is_transfer:
+            for name in TRANSFER_ONLY:
+                data[name] = self.fields[name].initial if name == "strategy" else None
+            data["uses_target_labels"] = False
+        return data

@@ -45,6 +45,11 @@ def _counted(user: AbstractBaseUser, track: Track):
     )
 
 
+def submission_counts_against_quota(*, submission: Submission) -> bool:
+    """The rule of ``_counted`` for one submission."""
+    return not (submission.status == Submission.Status.FAILED and not submission.failed_by_user)
+
+
 def submission_quota(*, user: AbstractBaseUser, track: Track, now: datetime | None = None) -> Quota:
     now = now or timezone.now()
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
@@ -20,7 +19,7 @@ from django_ratelimit.core import is_ratelimited
 import evaluator
 
 from . import scoring, selectors, services
-from .forms import SignupForm, SubmissionForm
+from .forms import TRANSFER_ONLY, SignupForm, SubmissionForm
 from .models import Benchmark, Strategy, Submission, Track
 
 
@@ -241,6 +240,7 @@ def submission_status(request: HttpRequest, pk: int) -> JsonResponse:
             "status": submission.status,
             "finished": submission.is_finished,
             "error": submission.error_message if submission.status == Submission.Status.FAILED else "",
+            "counts_against_quota": services.submission_counts_against_quota(submission=submission),
         }
     )
 
@@ -284,12 +284,37 @@ def submit(request: HttpRequest) -> HttpResponse:
         except services.SubmissionRefused as exc:
             form.add_error("file", str(exc))
         else:
-            messages.success(request, "Your file was accepted and is queued for scoring.")
             return redirect(submission)
-    track = form["track"].initial or (form.fields["track"].queryset.first())
-    track = track if isinstance(track, Track) else Track.objects.filter(pk=track).first()
-    quota = services.submission_quota(user=request.user, track=track) if track else None
-    return render(request, "leaderboard/submit.html", {"form": form, "quota": quota, "quota_track": track})
+    tracks = _submit_tracks(request)
+    chosen = form.data.get("track") if form.is_bound else form["track"].initial
+    chosen = str(chosen) if str(chosen) in tracks else next(iter(tracks), None)
+    context = {
+        "form": form,
+        "tracks": tracks,
+        "chosen": tracks.get(chosen),
+        "dropped_file": request.FILES["file"].name if form.errors and "file" in request.FILES else "",
+        "transfer_only": TRANSFER_ONLY,
+    }
+    return render(request, "leaderboard/submit.html", context)
+
+
+def _submit_tracks(request: HttpRequest) -> dict[str, dict]:
+    """Per track of the form: its kind, file format and the participant's quota, for the page's script."""
+    tracks = {}
+    for track in Track.objects.select_related("benchmark", "split"):
+        quota = services.submission_quota(user=request.user, track=track)
+        challenge = selectors.track_challenge(track=track, user=request.user)
+        tracks[str(track.pk)] = {
+            "name": track.name,
+            "transfer": track.is_transfer,
+            "phase": challenge.phase,
+            "format": challenge.submission_format,
+            "remaining_today": quota.remaining_today,
+            "remaining_total": quota.remaining_total,
+            "resets_at": f"{quota.resets_at:%Y-%m-%d %H:%M}",
+            "page": track.get_absolute_url(),
+        }
+    return tracks
 
 
 def signup(request: HttpRequest) -> HttpResponse:

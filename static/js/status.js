@@ -12,8 +12,13 @@
         badge.textContent = data.status.charAt(0).toUpperCase() + data.status.slice(1);
         badge.className = "status " + data.status;
         if (data.finished) {
+          const queued = document.getElementById("queued-notice");
+          if (queued) queued.hidden = true;
           if (data.status === "failed") {
             document.getElementById("error-message").textContent = data.error;
+            document.getElementById("quota-counted").textContent = data.counts_against_quota
+              ? "This failure counts against your quota: the file was at fault."
+              : "This failure does not count against your quota: the server was at fault (it is logged for the hosts).";
             document.getElementById("error").hidden = false;
           } else {
             window.location.reload();

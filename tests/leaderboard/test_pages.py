@@ -65,7 +65,13 @@ def test_upload_in_the_browser_queues_and_status_reports(client, user, track, gt
     assert response.status_code == 302
     assert response["Location"] == submission.get_absolute_url()
     status = client.get(reverse("submission-status", args=[submission.pk])).json()
-    assert status == {"id": submission.pk, "status": "queued", "finished": False, "error": ""}
+    assert status == {
+        "id": submission.pk,
+        "status": "queued",
+        "finished": False,
+        "error": "",
+        "counts_against_quota": True,
+    }
 
     tasks.score_submission(submission.pk)
     status = client.get(reverse("submission-status", args=[submission.pk])).json()
