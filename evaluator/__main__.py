@@ -1,6 +1,7 @@
 """Command line: score a results file locally with exactly the server's code.
 
 python -m evaluator --protocol coco --ground-truth GT --results RESULTS [--json]
+python -m evaluator check --kit KIT.zip --results RESULTS   (the server's check before queueing)
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 from . import PROTOCOL_NAMES, EvaluatorError, evaluate_files
+from .kit import check as check_file
+from .kit import read_kit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +36,32 @@ def format_table(stats: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def build_check_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m evaluator check",
+        description="Run the checks the server runs before queueing an upload, with only the track's starter kit.",
+    )
+    parser.add_argument("--kit", required=True, help="the track's starter kit zip")
+    parser.add_argument("--results", required=True, help="file, folder or archive to upload")
+    return parser
+
+
+def check(argv: list[str]) -> int:
+    args = build_check_parser().parse_args(argv)
+    try:
+        kit = read_kit(args.kit)
+        check_file(kit, args.results)
+    except EvaluatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{Path(args.results).name}: accepted by the checks of track {kit.track}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["check"]:
+        return check(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         evaluation = evaluate_files(args.ground_truth, args.results, protocol=args.protocol)

@@ -96,6 +96,13 @@ class Client:
     def track(self, slug: str) -> dict:
         return self.request("GET", f"tracks/{slug}/")
 
+    def kit(self, slug: str) -> bytes:
+        """The track's starter kit zip."""
+        response = self.http.get(self._url(f"tracks/{slug}/kit/"), timeout=self.timeout)
+        if response.status_code >= 400:
+            raise _error(response)
+        return response.content
+
     def leaderboard(self, slug: str, **params: Any) -> dict:
         return self.request("GET", f"tracks/{slug}/leaderboard/", params=_params(params))
 
@@ -247,6 +254,10 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("id", type=int)
     _wait_options(status)
 
+    kit = commands.add_parser("kit", help="save a track's starter kit (image list, categories, sample, formats)")
+    kit.add_argument("slug")
+    kit.add_argument("-o", "--output", type=Path, help="where to save it (default <slug>-kit.zip)")
+
     board = commands.add_parser("leaderboard", help="print a track's leaderboard")
     board.add_argument("slug")
     board.add_argument("--csv", action="store_true", help="CSV instead of a table")
@@ -304,6 +315,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _follow(client, submission, args, out, err)
     if args.command == "status":
         return _follow(client, client.submission(args.id), args, out, err)
+    if args.command == "kit":
+        target = args.output or Path(f"{args.slug}-kit.zip")
+        target.write_bytes(client.kit(args.slug))
+        err.write(f"saved {target}; check a file with: python -m evaluator check --kit {target} --results FILE\n")
+        return 0
     board = client.leaderboard(args.slug, sort=args.sort, strategy=args.strategy, subset=args.subset)
     columns = [name.strip() for name in args.columns.split(",")] if args.columns else None
     print_leaderboard(board, out, as_csv=args.csv, columns=columns)

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 
 import evaluator
+import evaluator.kit
 import evaluator.subsets
 
 from .models import Split
@@ -71,3 +72,29 @@ def load(split: Split) -> Any:
 def public_image_ids(split: Split, gt: Any) -> list[int | str]:
     ids = evaluator.image_ids(gt, protocol=split.benchmark.protocol)
     return evaluator.subsets.public_image_ids(ids, seed=split.public_seed, fraction=split.public_fraction)
+
+
+KIT_FILE = "starter-kit.json"
+
+
+def kit_path(split: Split) -> Path:
+    """The split's kit (images and categories, no boxes), kept beside its ground truth."""
+    return root() / Path(split.ground_truth_path).parent / KIT_FILE
+
+
+def kit_write(split: Split, gt: Any) -> evaluator.kit.DomainKit:
+    kit = evaluator.kit.split_kit(gt, protocol=split.benchmark.protocol)
+    path = kit_path(split)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(evaluator.kit.domain_kit_to_json(kit, checksum=split.checksum))
+    return kit
+
+
+def split_kit(split: Split) -> evaluator.kit.DomainKit:
+    """The kit built at import; built again from the ground truth when absent or outdated."""
+    path = kit_path(split)
+    if path.exists():
+        kit, checksum = evaluator.kit.domain_kit_from_json(path.read_bytes())
+        if checksum == split.checksum:
+            return kit
+    return kit_write(split, load(split))

@@ -69,6 +69,7 @@ def split_import(
                 "public_seed": public_seed or f"{benchmark.slug}-{slug}",
             },
         )
+    ground_truth.kit_write(split, gt)
     return ImportReport(split=split, images=images, checksum=checksum, changed=not unchanged, objects=objects)
 
 

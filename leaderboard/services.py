@@ -7,7 +7,6 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -20,7 +19,7 @@ from kombu.exceptions import KombuError
 
 import evaluator
 
-from . import scoring
+from . import kits, scoring
 from .models import Score, Submission, Track, TransferScore
 
 logger = logging.getLogger(__name__)
@@ -98,6 +97,10 @@ def submission_create(
         raise SubmissionRefused(f"The file is {upload.size / 1e6:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB.")
     if upload.size == 0:
         raise SubmissionRefused(f"{upload.name}: the file is empty.")
+    try:
+        kits.upload_check(track=track, upload=upload)
+    except evaluator.InvalidInput as exc:
+        raise SubmissionRefused(exc.message) from None
     if not is_baseline:
         quota = submission_quota(user=user, track=track)
         if quota.remaining_total == 0:
@@ -131,11 +134,6 @@ def submission_create(
         sha256=sha256,
     )
     submission.file.save(upload.name, upload, save=False)
-    try:
-        scoring.check_upload(track, Path(submission.file.path))
-    except evaluator.InvalidInput as exc:
-        submission.file.delete(save=False)
-        raise SubmissionRefused(exc.message) from None
     with transaction.atomic():
         submission.save()
         submission_enqueue(submission=submission)

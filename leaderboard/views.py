@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET
 from django_ratelimit.core import is_ratelimited
 
 import evaluator
+import evaluator.guide
 
-from . import scoring, selectors, services
+from . import kits, scoring, selectors, services
 from .forms import TRANSFER_ONLY, SignupForm, SubmissionForm
 from .models import Benchmark, Strategy, Submission, Track
 
@@ -200,6 +201,18 @@ def track_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     writer.writeheader()
     writer.writerows(records)
     return response
+
+
+def track_kit(request: HttpRequest, slug: str) -> HttpResponse:
+    """The starter kit: images.json, categories.json, a sample submission and the format guide."""
+    track = get_object_or_404(Track.objects.select_related("benchmark", "split__benchmark"), slug=slug)
+    response = HttpResponse(kits.track_kit_zip(track), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{track.slug}-kit.zip"'
+    return response
+
+
+def formats(request: HttpRequest) -> HttpResponse:
+    return render(request, "leaderboard/formats.html", {"sections": evaluator.guide.SECTIONS})
 
 
 def _visible_submission(request: HttpRequest, pk: int) -> Submission:

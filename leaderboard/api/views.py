@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularSwaggerView
-from rest_framework import mixins, parsers, permissions, status, throttling, viewsets
+from rest_framework import mixins, parsers, permissions, renderers, status, throttling, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
@@ -25,7 +25,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 import evaluator
-from leaderboard import selectors, services
+from leaderboard import kits, selectors, services
 from leaderboard.models import Benchmark, Score, Split, Submission, Track
 
 from . import filters, serializers
@@ -34,6 +34,17 @@ from .errors import Refused
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(serializers.ErrorSerializer) for code in codes}
+
+
+class ZipRenderer(renderers.BaseRenderer):
+    """Lets a client ask for ``application/zip``; errors still read as JSON."""
+
+    media_type = "application/zip"
+    format = "zip"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else renderers.JSONRenderer().render(data)
 
 
 class Pagination(PageNumberPagination):
@@ -147,6 +158,25 @@ class TrackViewSet(PublicViewSet):
             "rows": [{"rank": rank, "row": row} for rank, row in enumerate(rows, start=1)],
         }
         return Response(serializers.LeaderboardSerializer(board, context={"columns": columns}).data)
+
+    @extend_schema(
+        summary="A track's starter kit",
+        description="A zip: images.json (every test image: id, file_name, width, height, domain), categories.json "
+        "(id, name, supercategory), kit.json (what `python -m evaluator check --kit` needs), a sample submission "
+        "in the track's format and FORMAT.md, the format guide. It holds no ground-truth box.",
+        responses={(200, "application/zip"): OpenApiResponse(description="the kit zip"), **errors(404, 429)},
+    )
+    @action(
+        detail=True,
+        filter_backends=[],
+        pagination_class=None,
+        renderer_classes=[renderers.JSONRenderer, ZipRenderer],
+    )
+    def kit(self, request: Request, slug: str) -> HttpResponse:
+        track = self.get_object()
+        response = HttpResponse(kits.track_kit_zip(track), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{track.slug}-kit.zip"'
+        return response
 
 
 @extend_schema_view(

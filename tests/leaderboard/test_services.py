@@ -85,17 +85,13 @@ def test_not_json_is_refused(user, track):
         create(user, track, SimpleUploadedFile("notjson.json", b"[{'image_id': 1"))
 
 
-def test_unknown_image_fails_at_scoring_naming_the_record(user, track, gt_data):
+def test_unknown_image_is_refused_at_upload_naming_the_record(user, track, gt_data):
     records = [{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.9}] * 2
     records = [*records, {"image_id": 999999, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.4}]
-    submission = create(user, track, raw_upload(records))
-    tasks.score_submission(submission.pk)
-    submission.refresh_from_db()
-    assert submission.status == Submission.Status.FAILED
-    assert submission.failed_by_user
-    assert "record 2" in submission.error_message
-    assert "999999" in submission.error_message
-    assert not submission.scores.exists()
+    with pytest.raises(services.SubmissionRefused, match="record 2: image_id 999999 is not an image"):
+        create(user, track, raw_upload(records))
+    assert not Submission.objects.exists()
+    assert services.submission_quota(user=user, track=track).used_today == 0
 
 
 def test_identical_file_is_refused(user, track, gt_data):
