@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 from django_ratelimit.core import is_ratelimited
 
@@ -74,7 +73,7 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "matrix_metric": scoring.matrix_metric(track) if track.is_transfer else "",
         "subset": selectors.visible_subset(track),
         "challenge": selectors.track_challenge(track=track, user=request.user, quota=_quota(request, track)),
-        **_kit_links(request, track),
+        "site_url": _site_url(request),
     }
     return render(request, "leaderboard/track.html", context)
 
@@ -83,20 +82,8 @@ def _quota(request: HttpRequest, track: Track) -> services.Quota | None:
     return services.submission_quota(user=request.user, track=track) if request.user.is_authenticated else None
 
 
-def _reverse_or_empty(name: str, *args: str) -> str:
-    # The kit and format pages belong to another part of the site; a page must not break without them.
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
-
-
-def _kit_links(request: HttpRequest, track: Track) -> dict:
-    return {
-        "kit_url": _reverse_or_empty("track_kit", track.slug),
-        "formats_url": _reverse_or_empty("formats"),
-        "site_url": request.build_absolute_uri("/").rstrip("/"),
-    }
+def _site_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
 
 
 def _analyze_bar(analyze: dict | None) -> dict | None:

@@ -23,7 +23,9 @@ def test_track_page_carries_every_section_of_a_challenge(client, track, user):
     assert "COCO average precision (AP)" in page
     assert "higher is better" in page
     assert "50% of them score the public leaderboard" in page
-    assert "python -m evaluator check --kit kit.zip --results results.json" in page
+    assert "python -m evaluator check --kit demo-coco-detection-kit.zip --results results.json" in page
+    assert f'href="{reverse("track_kit", args=[track.slug])}" id="kit-link"' in page
+    assert f'href="{reverse("formats")}" id="formats-link"' in page
     assert "python -m lbclient submit --track demo-coco-detection" in page
     assert f"/api/v1/tracks/{track.slug}/kit/" in page
     assert "Generated data, free to use" in page
