@@ -41,3 +41,12 @@ class SubmissionForm(forms.Form):
                 data[name] = self.fields[name].initial if name == "strategy" else None
             data["uses_target_labels"] = False
         return data
+
+
+class SubmissionDetailsForm(forms.Form):
+    """What an owner may change after uploading: how the entry is described, never its file."""
+
+    method_name = forms.CharField(max_length=100)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    paper_url = forms.URLField(required=False, assume_scheme="https")
+    code_url = forms.URLField(required=False, assume_scheme="https")

@@ -193,6 +193,17 @@ def user_submissions(user: AbstractBaseUser) -> QuerySet[Submission]:
     return Submission.objects.filter(user=user).select_related("track__benchmark").order_by("-created_at")
 
 
+def submission_get_for_owner(user: AbstractBaseUser | AnonymousUser, pk: int) -> Submission | None:
+    """The submission when ``user`` owns it; None for anyone else, hosts included (they use the admin)."""
+    if not user.is_authenticated:
+        return None
+    return Submission.objects.select_related("track__benchmark", "user").filter(pk=pk, user=user).first()
+
+
+def can_download_file(user: AbstractBaseUser | AnonymousUser, submission: Submission) -> bool:
+    return user.is_authenticated and (user.pk == submission.user_id or user.is_staff)
+
+
 def submission_for_status(submission_id: int) -> Submission | None:
     return Submission.objects.filter(pk=submission_id).select_related("track").first()
 

@@ -252,6 +252,45 @@ def submission_cancel(*, submission: Submission) -> bool:
     )
 
 
+class ActionRefused(Exception):
+    """An owner's action that the submission's state does not allow; the message is shown as is."""
+
+
+def submission_update_details(
+    *, submission: Submission, method_name: str, description: str, paper_url: str, code_url: str
+) -> Submission:
+    """The owner's edit of what the leaderboard shows about a submission; its file and scores stay."""
+    submission.method_name = method_name
+    submission.description = description
+    submission.paper_url = paper_url
+    submission.code_url = code_url
+    submission.save(update_fields=["method_name", "description", "paper_url", "code_url"])
+    return submission
+
+
+def submission_set_hidden(*, submission: Submission, hidden: bool) -> Submission:
+    """Hide a submission from the public board and pages, or show it again."""
+    submission.is_hidden = hidden
+    submission.save(update_fields=["is_hidden"])
+    return submission
+
+
+def submission_select(*, submission: Submission) -> Submission:
+    """Make this the participant's entry that counts, on tracks where participants choose it."""
+    track = submission.track
+    if track.selection != Track.Selection.SELECTED:
+        raise ActionRefused(f"On {track.name} the {track.get_selection_display().lower()} counts; there is no choice.")
+    if submission.status != Submission.Status.SCORED:
+        raise ActionRefused("Only a scored submission can be the entry that counts.")
+    with transaction.atomic():
+        Submission.objects.filter(user_id=submission.user_id, track=track, is_selected=True).exclude(
+            pk=submission.pk
+        ).update(is_selected=False)
+        Submission.objects.filter(pk=submission.pk).update(is_selected=True)
+    submission.is_selected = True
+    return submission
+
+
 def track_rescore(*, track: Track) -> int:
     """Score every scored submission again; the old scores stay as history."""
     with transaction.atomic():

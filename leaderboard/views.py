@@ -5,21 +5,22 @@ from __future__ import annotations
 import csv
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import is_ratelimited
 
 import evaluator
 import evaluator.guide
 
 from . import kits, scoring, selectors, services
-from .forms import TRANSFER_ONLY, SignupForm, SubmissionForm
+from .forms import TRANSFER_ONLY, SignupForm, SubmissionDetailsForm, SubmissionForm
 from .models import Benchmark, Strategy, Submission, Track
 
 
@@ -91,6 +92,11 @@ def _analyze_bar(analyze: dict | None) -> dict | None:
     return {"types": analyze["types"], "ap": analyze["ap"]["all"]} if analyze else None
 
 
+def _entry_label(submission: Submission) -> str:
+    """A method's name in plot legends, where badges cannot go."""
+    return f"{submission.method_name} (simulated)" if submission.is_simulated else submission.method_name
+
+
 def track_compare(request: HttpRequest, slug: str) -> HttpResponse:
     track = get_object_or_404(Track.objects.select_related("benchmark"), slug=slug, kind=Track.Kind.ACCURACY)
     ids = [int(v) for v in request.GET.getlist("id") if v.isdigit()]
@@ -111,7 +117,7 @@ def track_compare(request: HttpRequest, slug: str) -> HttpResponse:
     plot = {
         "submissions": [
             {
-                "method": score.submission.method_name,
+                "method": _entry_label(score.submission),
                 "curves": {k: score.curves.get(k) for k in ("kind", "recall", "overall")},
                 "errors": score.explorer.get("errors"),
                 "analyze": _analyze_bar(score.explorer.get("coco_analyze")),
@@ -142,7 +148,7 @@ def track_strategies(request: HttpRequest, slug: str) -> HttpResponse:
         "metric": scoring.matrix_metric(track),
         "points": [
             {
-                "method": p.submission.method_name,
+                "method": _entry_label(p.submission),
                 "strategy": labels.get(p.submission.strategy, p.submission.strategy),
                 "url": p.submission.get_absolute_url(),
                 "gain": p.stats.get("gain"),
@@ -175,6 +181,7 @@ def track_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
             "participant": row.submission.user.username,
             "strategy": row.submission.strategy,
             "baseline": row.submission.is_baseline,
+            "simulated": row.submission.is_simulated,
             "submitted": row.submission.created_at.isoformat(),
             **{name: row.stats.get(name) for name in columns},
         }
@@ -229,6 +236,52 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_owner": request.user.is_authenticated and request.user.pk == submission.user_id,
     }
     return render(request, "leaderboard/submission.html", context)
+
+
+def _owned_submission(request: HttpRequest, pk: int) -> Submission:
+    submission = selectors.submission_get_for_owner(request.user, pk)
+    if submission is None:
+        raise Http404("No such submission.")
+    return submission
+
+
+@login_required
+def submission_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = _owned_submission(request, pk)
+    initial = {name: getattr(submission, name) for name in SubmissionDetailsForm.base_fields}
+    form = SubmissionDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.submission_update_details(submission=submission, **form.cleaned_data)
+        messages.success(request, "Your changes are saved.")
+        return redirect(submission)
+    return render(request, "leaderboard/submission_edit.html", {"form": form, "submission": submission})
+
+
+@login_required
+@require_POST
+def submission_hide(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = _owned_submission(request, pk)
+    services.submission_set_hidden(submission=submission, hidden=request.POST.get("hidden") == "1")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def submission_choose(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = _owned_submission(request, pk)
+    try:
+        services.submission_select(submission=submission)
+    except services.ActionRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("profile")
+
+
+@login_required
+def submission_file(request: HttpRequest, pk: int) -> FileResponse:
+    submission = get_object_or_404(Submission, pk=pk)
+    if not selectors.can_download_file(request.user, submission):
+        raise Http404("No such submission.")
+    return FileResponse(submission.file.open("rb"), as_attachment=True, filename=submission.original_filename)
 
 
 @require_GET

@@ -143,6 +143,9 @@ class LeaderboardRowSerializer(serializers.Serializer):
     strategy = serializers.CharField(source="row.submission.strategy")
     uses_target_labels = serializers.BooleanField(source="row.submission.uses_target_labels")
     baseline = serializers.BooleanField(source="row.submission.is_baseline")
+    simulated = serializers.BooleanField(
+        source="row.submission.is_simulated", help_text="Generated detections (demo data), not a real model's output."
+    )
     submitted = serializers.DateTimeField(source="row.submission.created_at")
     paper_url = serializers.CharField(source="row.submission.paper_url")
     code_url = serializers.CharField(source="row.submission.code_url")
@@ -229,7 +232,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
         fields = [
             "id", "url", "page", "track", "participant", "method_name", "description", "paper_url", "code_url",
             "strategy", "uses_target_labels", "parameters_millions", "replay_samples", "adaptation_gpu_hours",
-            "ms_per_image", "is_baseline", "is_hidden", "is_selected", "status", "finished", "error_message",
+            "ms_per_image", "is_baseline", "is_simulated", "is_hidden", "is_selected", "status", "finished", "error_message",
             "original_filename", "sha256", "created_at", "started_at", "finished_at",
         ]  # fmt: skip
         read_only_fields = fields
