@@ -9,6 +9,7 @@ from . import views
 app_name = "api"
 
 router = DefaultRouter(use_regex_path=False)
+router.APIRootView = views.ApiRootView
 router.include_format_suffixes = False
 router.register("benchmarks", views.BenchmarkViewSet, basename="benchmark")
 router.register("splits", views.SplitViewSet, basename="split")

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularSwaggerView
-from rest_framework import mixins, parsers, permissions, renderers, status, throttling, viewsets
+from rest_framework import mixins, parsers, permissions, renderers, routers, status, throttling, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
@@ -21,6 +21,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
@@ -318,6 +319,19 @@ def token_regenerate(request: HttpRequest) -> HttpResponse:
         Token.objects.create(user=request.user)
     messages.success(request, "Your new API token is shown below; the old one no longer works.")
     return redirect("profile")
+
+
+class ApiRootView(routers.APIRootView):
+    """The API's entry point: every collection, and where the documentation and the schema are."""
+
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        response = super().get(request, *args, **kwargs)
+        response.data = {
+            "docs": reverse("api:docs", request=request),
+            "schema": reverse("api:schema", request=request),
+            **response.data,
+        }
+        return response
 
 
 @csrf_exempt
