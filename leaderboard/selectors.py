@@ -312,7 +312,8 @@ SUBMISSION_FORMATS = {
     "voc12": "a zip of per-class VOC devkit files (comp4_det_test_<class>.txt: image name, score, "
     "x1 y1 x2 y2 in 1-based pixels)",
     "kitti": "a zip of KITTI label files, one <image>.txt per image, with the score as the last column",
-    "kaist": "a text file of lines image_id,x,y,width,height,score with the 1-based image ids of images.json",
+    "kaist": "a text file of lines image_id,x,y,width,height,score, where the image with id k in images.json is "
+    "written k + 1 (1-based, as the KAIST tools write)",
 }
 
 
