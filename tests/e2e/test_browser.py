@@ -74,7 +74,7 @@ def upload(page, tmp_path: Path, *, method: str, filename: str, content: bytes) 
     page.goto("/submit/")
     page.select_option("#id_track", label="Demo COCO-style detection")
     page.fill("#id_method_name", method)
-    page.select_option("#id_strategy", "fine-tuning")
+    assert not page.locator("#id_strategy").is_visible()  # a transfer-only field, hidden on an accuracy track
     page.set_input_files("#id_file", str(path))
     page.click("#submit-button")
 

@@ -102,6 +102,7 @@ def test_every_form_on_every_page_carries_and_needs_the_csrf_token(user, track, 
         reverse("submission", args=[submission.pk]),
         reverse("submit"),
         reverse("profile"),
+        reverse("submission-edit", args=[submission.pk]),
     ]
     form = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
     seen = set()
@@ -127,4 +128,6 @@ def test_every_form_on_every_page_carries_and_needs_the_csrf_token(user, track, 
         reverse("submit"),
         reverse("logout"),
         reverse("api:token-regenerate"),
+        reverse("submission-edit", args=[submission.pk]),
+        reverse("submission-hide", args=[submission.pk]),
     } <= seen
