@@ -322,6 +322,19 @@ class SubmissionCreateSerializer(serializers.Serializer):
     )
 
 
+DETAIL_FIELDS = ("method_name", "description", "paper_url", "code_url")
+
+
+class SubmissionUpdateSerializer(serializers.Serializer):
+    """What the owner may change after uploading (the profile page's edit and hide); every field optional."""
+
+    method_name = serializers.CharField(max_length=100, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    paper_url = HttpsURLField(required=False, allow_blank=True)
+    code_url = HttpsURLField(required=False, allow_blank=True)
+    is_hidden = serializers.BooleanField(required=False, help_text="Left off the public leaderboard and pages.")
+
+
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

@@ -193,7 +193,7 @@ class TrackViewSet(PublicViewSet):
 class SubmissionViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
-    """Submissions: upload, poll, read the scores, cancel."""
+    """Submissions: upload, poll, read the scores, cancel; the owner edits, hides and chooses."""
 
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
     lookup_value_converter = "int"
@@ -229,11 +229,59 @@ class SubmissionViewSet(
             throttles.append(SubmissionCreateThrottle())
         return throttles
 
+    def get_parsers(self):
+        # Edits are small JSON bodies; uploads stay multipart.
+        if getattr(self, "request", None) is not None and self.request.method == "PATCH":
+            return [parsers.JSONParser(), parsers.FormParser(), parsers.MultiPartParser()]
+        return super().get_parsers()
+
     def get_object(self) -> Submission:
         submission = super().get_object()
         if not selectors.can_view_submission(self.request.user, submission):
             raise NotFound("No such submission.")
         return submission
+
+    def _owned(self, pk: str) -> Submission:
+        submission = selectors.submission_get_for_owner(self.request.user, int(pk))
+        if submission is None:
+            raise NotFound("No such submission.")
+        return submission
+
+    def _detail(self, submission: Submission) -> Response:
+        submission.refresh_from_db()
+        return Response(serializers.SubmissionDetailSerializer(submission, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Edit your submission's method name, description and links, or hide it from the public board",
+        request=serializers.SubmissionUpdateSerializer,
+        responses={200: serializers.SubmissionDetailSerializer, **errors(400, 401, 404, 429)},
+    )
+    def partial_update(self, request: Request, pk: str) -> Response:
+        submission = self._owned(pk)
+        form = serializers.SubmissionUpdateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        hidden = data.pop("is_hidden", None)
+        if data:
+            details = {name: data.get(name, getattr(submission, name)) for name in serializers.DETAIL_FIELDS}
+            services.submission_update_details(submission=submission, **details)
+        if hidden is not None:
+            services.submission_set_hidden(submission=submission, hidden=hidden)
+        return self._detail(submission)
+
+    @extend_schema(
+        summary="Make your scored submission the entry that counts (tracks where participants choose)",
+        request=None,
+        responses={200: serializers.SubmissionDetailSerializer, **errors(400, 401, 404, 429)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def choose(self, request: Request, pk: str) -> Response:
+        submission = self._owned(pk)
+        try:
+            services.submission_select(submission=submission)
+        except services.ActionRefused as exc:
+            raise Refused(str(exc)) from None
+        return self._detail(submission)
 
     @extend_schema(
         summary="Submit a results file",

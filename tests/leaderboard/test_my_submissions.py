@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from leaderboard import selectors, services, tasks
 from leaderboard.models import Submission, Track
@@ -164,3 +166,39 @@ def test_simulated_and_baseline_entries_are_labelled_everywhere(client, track, g
     rows = client.get(reverse("api:track-leaderboard", args=[track.slug])).json()["rows"]
     assert rows[0]["simulated"] is True and rows[0]["baseline"] is True
     assert client.get(reverse("track-download", args=[track.slug, "json"])).json()["rows"][0]["simulated"] is True
+
+
+def _api(user: User | None) -> APIClient:
+    api = APIClient()
+    if user is not None:
+        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return api
+
+
+def test_the_api_lets_the_owner_edit_hide_and_choose(user, track, scored):
+    url = reverse("api:submission-detail", args=[scored.pk])
+    answer = _api(user).patch(url, {"method_name": "Alice net v3", "is_hidden": True}, format="json")
+    assert answer.status_code == 200, answer.content
+    assert (answer.json()["method_name"], answer.json()["is_hidden"]) == ("Alice net v3", True)
+    scored.refresh_from_db()
+    assert (scored.method_name, scored.description, scored.is_hidden) == ("Alice net v3", "", True)
+    bad = _api(user).patch(url, {"paper_url": "not a url at all"}, format="json")
+    assert bad.status_code == 400 and "paper_url" in bad.json()["errors"]
+
+    choose = reverse("api:submission-choose", args=[scored.pk])
+    refused = _api(user).post(choose)
+    assert refused.status_code == 400 and "there is no choice" in refused.json()["detail"]
+    track.selection = Track.Selection.SELECTED
+    track.save()
+    assert _api(user).post(choose).json()["is_selected"] is True
+
+
+def test_the_api_refuses_strangers_and_anonymous_callers(user, other_user, scored):
+    url = reverse("api:submission-detail", args=[scored.pk])
+    choose = reverse("api:submission-choose", args=[scored.pk])
+    assert _api(other_user).patch(url, {"method_name": "Stolen"}, format="json").status_code == 404
+    assert _api(other_user).post(choose).status_code == 404
+    assert _api(None).patch(url, {"method_name": "Stolen"}, format="json").status_code == 401
+    assert _api(None).post(choose).status_code == 401
+    scored.refresh_from_db()
+    assert (scored.method_name, scored.is_selected) == ("Alice net", False)
