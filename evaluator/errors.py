@@ -6,7 +6,9 @@ participant can fix an upload without asking. Engines raise these, never ``asser
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 MAX_PROBLEMS = 20
 
@@ -97,6 +99,19 @@ class ProblemCollector:
     def raise_if_any(self) -> None:
         if self.problems:
             raise InvalidInput(self.problems, truncated=self.count > MAX_PROBLEMS)
+
+
+def describe_ids(ids: Iterable[Any]) -> str:
+    """A short summary of allowed integer ids: "1-6", "1-90 with gaps (80 ids)", or a short list."""
+    values = sorted({int(i) for i in ids})
+    if not values:
+        return "none"
+    if len(values) <= 5:
+        return ", ".join(str(v) for v in values)
+    low, high = values[0], values[-1]
+    if high - low + 1 == len(values):
+        return f"{low}-{high}"
+    return f"{low}-{high} with gaps ({len(values)} ids)"
 
 
 class UnknownProtocol(EvaluatorError):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 
-from .errors import InvalidInput, ProblemCollector
+from .errors import InvalidInput, ProblemCollector, describe_ids
 
 
 def remap_coco_results(
@@ -33,13 +33,17 @@ def remap_coco_results(
     kept = []
     for i, record in enumerate(records):
         if not isinstance(record, dict):
-            problems.add(f"record {i}", "expected an object")
+            problems.add(f"record {i + 1}", "expected an object")
             continue
         name = record.get("category_name")
         if name is None:
             category = record.get("category_id")
             if category not in source_categories:
-                problems.add(f"record {i}", f"unknown category_id {category!r} of the source dataset")
+                problems.add(
+                    f"record {i + 1}",
+                    f"unknown category_id {category!r} of the source dataset "
+                    f"(category ids: {describe_ids(sorted(source_categories))}, see categories.json)",
+                )
                 continue
             name = source_categories[category]
         mapped = label_map.get(name, "")

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..errors import MAX_PROBLEMS, InvalidInput, ProblemCollector
+from ..errors import MAX_PROBLEMS, InvalidInput, ProblemCollector, describe_ids
 from ..io import DEFAULT_LIMITS, fits_int64, json_list_slices, not_utf8, read_members
 
 RESULT_FORMATS = ("coco-json",)
@@ -377,7 +377,7 @@ def _checked_columns(problems: ProblemCollector, data: list[Any], first: int = 0
     bbox = np.ones((n, 4))
     score = np.zeros(n)
     for i, record in enumerate(data):
-        where = f"record {first + i}"
+        where = f"record {first + i + 1}"
         if not isinstance(record, dict):
             problems.add(where, f"must be an object {{image_id, category_id, bbox, score}}, got {_short(record)}")
             continue
@@ -428,10 +428,10 @@ def _whole(values: np.ndarray) -> np.ndarray:
 
 
 def _add_records(problems: ProblemCollector, records: np.ndarray, message) -> None:
-    """List the first records that fit in the report and count the rest."""
+    """List the first records (0-based indices; named 1-based) that fit in the report and count the rest."""
     room = max(MAX_PROBLEMS + 1 - problems.count, 0)
     for i in records[:room]:
-        problems.add(f"record {int(i)}", message(i))
+        problems.add(f"record {int(i) + 1}", message(i))
     problems.count_more(len(records) - room)
 
 
@@ -452,10 +452,10 @@ def _check_ids(problems: ProblemCollector, gt: CocoGroundTruth, image_id: np.nda
     )
     unknown_category = whole_category & ~np.isin(category_id, gt.category_ids)
     if unknown_category.any():
-        known = ", ".join(str(int(c)) for c in gt.category_ids[:10])
-        more = ", ..." if len(gt.category_ids) > 10 else ""
+        allowed = describe_ids(gt.category_ids)
         _add_records(
             problems,
             np.flatnonzero(unknown_category),
-            lambda i: f"category_id {int(category_id[i])} is not a category of this benchmark (expected one of {known}{more})",
+            lambda i: f"category_id {int(category_id[i])} is not a category of this benchmark "
+            f"(category ids: {allowed}, see categories.json)",
         )

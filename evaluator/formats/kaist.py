@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidInput, ProblemCollector
+from ..errors import InvalidInput, ProblemCollector, describe_ids
 from ..io import Member, loads_lenient, read_members
 
 PERSON = "person"
@@ -460,7 +460,7 @@ def _load_json_results(label: str, text: str, gt: KaistGroundTruth | None) -> Ka
     boxes: list[list[float]] = []
     scores: list[float] = []
     for index, record in enumerate(data):
-        parsed = _parse_json_detection(record, gt, problems, f"record {index}")
+        parsed = _parse_json_detection(record, gt, problems, f"record {index + 1}")
         if parsed is not None:
             image_ids.append(parsed[0])
             category_ids.append(parsed[1])
@@ -501,8 +501,12 @@ def _parse_json_detection(
     if category_id is None:
         problems.add(where, f"'category_id' must be an integer, got {_short(record['category_id'])}")
     elif gt is not None and category_id not in gt.category_ids:
-        known = ", ".join(str(c) for c in sorted(gt.category_ids))
-        problems.add(where, f"'category_id' {category_id} is not a category of the ground truth ({known})")
+        allowed = describe_ids(sorted(gt.category_ids))
+        problems.add(
+            where,
+            f"'category_id' {category_id} is not a category of the ground truth "
+            f"(category ids: {allowed}, see categories.json)",
+        )
     box_problem = _box_problem(record["bbox"])
     if box_problem:
         problems.add(where, box_problem)

@@ -506,7 +506,7 @@ def _load_json(label: str, member: Member, gt: VocGroundTruth | None) -> VocResu
     classes: list[int] = []
     rows: list[list[float]] = []
     for index, record in enumerate(data):
-        parsed = _parse_json_record(record, problems, f"record {index}")
+        parsed = _parse_json_record(record, problems, f"record {index + 1}")
         if parsed is not None:
             ids.append(parsed[0])
             classes.append(parsed[1])
@@ -518,7 +518,7 @@ def _load_json(label: str, member: Member, gt: VocGroundTruth | None) -> VocResu
     if gt is not None:
         found = gt.positions(image_ids)
         for r in np.flatnonzero(found < 0)[:MAX_PROBLEMS]:
-            problems.add(f"record {r}", f"image_id {_short(data[r]['image_id'])} is not an image of this split")
+            problems.add(f"record {r + 1}", f"image_id {_short(data[r]['image_id'])} is not an image of this split")
         problems.raise_if_any()
         image_ids = np.asarray(gt.image_ids, dtype=str)[found]
     table = np.asarray(rows, dtype=np.float64).reshape(-1, 5)
@@ -550,7 +550,10 @@ def _json_class(record: dict[str, Any]) -> tuple[int | None, str | None]:
     if "category_id" in record:
         value = record["category_id"]
         if not (_is_number(value) and float(value).is_integer() and 1 <= value <= len(VOC_CLASSES)):
-            return None, f"'category_id' must be 1..{len(VOC_CLASSES)} (VOC class order), got {_short(value)}"
+            return (
+                None,
+                f"'category_id' must be 1..{len(VOC_CLASSES)} (VOC class order, see categories.json), got {_short(value)}",
+            )
         k = int(value) - 1
     if "category_name" in record:
         name = record["category_name"]

@@ -118,7 +118,7 @@ def test_archive_member_is_named(tmp_path, gt):
     with pytest.raises(InvalidInput) as excinfo:
         coco.load_results(path, gt)
     assert lines(excinfo.value) == [
-        "upload.zip:dets/results.json, record 1: 'score' must be a finite number, got 'high'"
+        "upload.zip:dets/results.json, record 2: 'score' must be a finite number, got 'high'"
     ]
 
 
@@ -128,21 +128,21 @@ def test_archive_member_is_named(tmp_path, gt):
 @pytest.mark.parametrize(
     ("record", "expected"),
     [
-        ({"image_id": 42, "bbox": [1, 2, 3, 4]}, "record 1: missing field(s) category_id, score"),
-        ({**GOOD, "score": "0.9"}, "record 1: 'score' must be a finite number, got '0.9'"),
-        ({**GOOD, "score": None}, "record 1: 'score' must be a finite number, got None"),
-        ({**GOOD, "image_id": "42"}, "record 1: 'image_id' must be an integer, got '42'"),
-        ({**GOOD, "category_id": [18]}, "record 1: 'category_id' must be an integer, got [18]"),
+        ({"image_id": 42, "bbox": [1, 2, 3, 4]}, "record 2: missing field(s) category_id, score"),
+        ({**GOOD, "score": "0.9"}, "record 2: 'score' must be a finite number, got '0.9'"),
+        ({**GOOD, "score": None}, "record 2: 'score' must be a finite number, got None"),
+        ({**GOOD, "image_id": "42"}, "record 2: 'image_id' must be an integer, got '42'"),
+        ({**GOOD, "category_id": [18]}, "record 2: 'category_id' must be an integer, got [18]"),
         (
             {**GOOD, "bbox": [1, 2, 3]},
-            "record 1: 'bbox' must be a list of 4 numbers [x, y, width, height], got [1, 2, 3]",
+            "record 2: 'bbox' must be a list of 4 numbers [x, y, width, height], got [1, 2, 3]",
         ),
-        ({**GOOD, "bbox": "1 2 3 4"}, "record 1: 'bbox' must be a list of 4 numbers"),
-        ({**GOOD, "bbox": [1, 2, "3", 4]}, "record 1: 'bbox' must hold 4 finite numbers, got [1, 2, '3', 4]"),
-        ({**GOOD, "bbox": [1, 2, 0, 4]}, "record 1: 'bbox' width and height must be positive"),
-        ({**GOOD, "bbox": [1, 2, 3, -4]}, "record 1: 'bbox' width and height must be positive"),
-        ({**GOOD, "image_id": 42.5}, "record 1: 'image_id' must be an integer, got image_id=42.5"),
-        ([42, 18, [1, 2, 3, 4], 0.9], "record 1: must be an object {image_id, category_id, bbox, score}, got [42, 18"),
+        ({**GOOD, "bbox": "1 2 3 4"}, "record 2: 'bbox' must be a list of 4 numbers"),
+        ({**GOOD, "bbox": [1, 2, "3", 4]}, "record 2: 'bbox' must hold 4 finite numbers, got [1, 2, '3', 4]"),
+        ({**GOOD, "bbox": [1, 2, 0, 4]}, "record 2: 'bbox' width and height must be positive"),
+        ({**GOOD, "bbox": [1, 2, 3, -4]}, "record 2: 'bbox' width and height must be positive"),
+        ({**GOOD, "image_id": 42.5}, "record 2: 'image_id' must be an integer, got image_id=42.5"),
+        ([42, 18, [1, 2, 3, 4], 0.9], "record 2: must be an object {image_id, category_id, bbox, score}, got [42, 18"),
     ],
     ids=[
         "missing",
@@ -163,23 +163,23 @@ def test_a_bad_record_is_named_with_what_was_expected(tmp_path, gt, record, expe
     for ground_truth in (gt, None):
         error = problems(tmp_path, [GOOD, record, GOOD], ground_truth)
         assert lines(error)[0].startswith(f"results.json, {expected}"), lines(error)
-        assert all(line.startswith("results.json, record 1: ") for line in lines(error))
+        assert all(line.startswith("results.json, record 2: ") for line in lines(error))
 
 
 def test_many_kinds_of_problems_are_listed_together(tmp_path):
     records = [GOOD, {**GOOD, "bbox": [1, 2, 3]}, {"score": 1}, GOOD, {**GOOD, "score": "x"}]
     assert lines(problems(tmp_path, records)) == [
-        "results.json, record 1: 'bbox' must be a list of 4 numbers [x, y, width, height], got [1, 2, 3]",
-        "results.json, record 2: missing field(s) image_id, category_id, bbox",
-        "results.json, record 4: 'score' must be a finite number, got 'x'",
+        "results.json, record 2: 'bbox' must be a list of 4 numbers [x, y, width, height], got [1, 2, 3]",
+        "results.json, record 3: missing field(s) image_id, category_id, bbox",
+        "results.json, record 5: 'score' must be a finite number, got 'x'",
     ]
 
 
 def test_unknown_image_and_category_ids_against_the_ground_truth(tmp_path, gt):
     records = [GOOD, {**GOOD, "image_id": 7}, {**GOOD, "category_id": 99}, {**GOOD, "category_id": 3}]
     assert lines(problems(tmp_path, records, gt)) == [
-        "results.json, record 1: image_id 7 is not an image of this split",
-        "results.json, record 2: category_id 99 is not a category of this benchmark (expected one of 1, 3, 18)",
+        "results.json, record 2: image_id 7 is not an image of this split",
+        "results.json, record 3: category_id 99 is not a category of this benchmark (category ids: 1, 3, 18, see categories.json)",
     ]
 
 
@@ -189,7 +189,7 @@ def test_without_ground_truth_only_the_structure_is_checked(tmp_path):
     assert results.image_id.tolist() == [42, 7, 42] and results.category_id.tolist() == [18, 18, 99]
     error = problems(tmp_path, [*records, {**GOOD, "bbox": [1, 2, 3]}])
     assert lines(error) == [
-        "results.json, record 3: 'bbox' must be a list of 4 numbers [x, y, width, height], got [1, 2, 3]"
+        "results.json, record 4: 'bbox' must be a list of 4 numbers [x, y, width, height], got [1, 2, 3]"
     ]
 
 
@@ -206,8 +206,8 @@ def test_without_ground_truth_only_the_structure_is_checked(tmp_path):
 def test_more_than_twenty_problems_list_twenty_and_say_so(tmp_path, gt, bad, use_gt, message):
     error = problems(tmp_path, [GOOD] + [bad] * 30, gt if use_gt else None)
     assert len(error.problems) == MAX_PROBLEMS
-    assert lines(error)[0].startswith("results.json, record 1: ")
-    assert lines(error)[-1].startswith("results.json, record 20: ")
+    assert lines(error)[0].startswith("results.json, record 2: ")
+    assert lines(error)[-1].startswith("results.json, record 21: ")
     assert all(message in line for line in lines(error))
     assert error.truncated
     assert str(error).endswith(f"(only the first {MAX_PROBLEMS} problems are listed)")
@@ -272,7 +272,7 @@ def test_cli_reports_a_bad_upload_on_stderr_and_exits_2(tmp_path):
     done = run_cli("--ground-truth", str(shared_file(GT_FILE)), "--results", str(results), "--json")
     assert done.returncode == 2
     assert done.stdout == ""
-    assert done.stderr.startswith("error: bad.json, record 2: 'bbox' must be a list of 4 numbers")
+    assert done.stderr.startswith("error: bad.json, record 3: 'bbox' must be a list of 4 numbers")
     assert "Traceback" not in done.stderr
 
 
@@ -280,7 +280,7 @@ def test_cli_reports_unknown_ids_and_a_missing_file(tmp_path):
     results = write(tmp_path, [GOOD, {**GOOD, "image_id": 7}], name="bad.json")
     done = run_cli("--ground-truth", str(shared_file(GT_FILE)), "--results", str(results))
     assert done.returncode == 2
-    assert "bad.json, record 1: image_id 7 is not an image of this split" in done.stderr
+    assert "bad.json, record 2: image_id 7 is not an image of this split" in done.stderr
     assert "Traceback" not in done.stderr
     done = run_cli("--ground-truth", str(shared_file(GT_FILE)), "--results", str(tmp_path / "absent.json"))
     assert done.returncode == 2 and "absent.json: does not exist" in done.stderr and "Traceback" not in done.stderr

@@ -157,7 +157,7 @@ def test_coco_json_errors_name_the_record(tmp_path, gt, record, message):
     good = {"image_id": 0, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.5}
     with pytest.raises(InvalidInput) as excinfo:
         load_json(tmp_path, [good, record], gt)
-    assert problems_of(excinfo) == [f"r.json, record 1: {problems_of(excinfo)[0].split(': ', 1)[1]}"]
+    assert problems_of(excinfo) == [f"r.json, record 2: {problems_of(excinfo)[0].split(': ', 1)[1]}"]
     assert message in problems_of(excinfo)[0]
 
 

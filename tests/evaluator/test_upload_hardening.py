@@ -160,7 +160,7 @@ def test_a_large_results_file_is_read_in_slices_with_record_numbers_kept(tmp_pat
     records[45_000] = dict(RECORD, score="high")
     path = tmp_path / "results.json"
     path.write_bytes(orjson.dumps(records))
-    assert "record 45000: 'score' must be a finite number" in refused(LOADERS["coco"], path)
+    assert "record 45001: 'score' must be a finite number" in refused(LOADERS["coco"], path)
     records[45_000] = RECORD
     path.write_bytes(json.dumps(records, indent=1).encode())
     assert coco.load_results(path, None).image_id[-1] == 59_999

@@ -350,7 +350,7 @@ def test_bad_json_records(tmp_path, small_gt, record, expected):
     path = tmp_path / "dets.json"
     path.write_text(json.dumps([{"image_id": "000001", "category_id": 7, "bbox": [0, 0, 5, 5], "score": 1}, record]))
     message = problems_of(lambda: voc07.load_results(path, small_gt))
-    assert "dets.json, record 1: " in message
+    assert "dets.json, record 2: " in message
     assert expected in message
 
 

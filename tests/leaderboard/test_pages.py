@@ -89,7 +89,7 @@ def test_bad_upload_shows_the_engine_message(client, user, track):
     assert response.status_code == 200
     page = response.content.decode()
     assert "mine.json" in page
-    assert "record 0" in page
+    assert "record 1" in page
     assert not Submission.objects.exists()
 
 

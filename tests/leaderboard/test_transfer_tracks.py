@@ -171,7 +171,7 @@ def test_remapping_names_unknown_source_categories(tmp_path):
 
     path = tmp_path / "voc.json"
     path.write_text(json.dumps([{"image_id": "000001", "category_id": 999, "bbox": [1, 1, 5, 5], "score": 0.5}]))
-    with pytest.raises(InvalidInput, match=r"voc.json, record 0: unknown category_id 999"):
+    with pytest.raises(InvalidInput, match=r"voc.json, record 1: unknown category_id 999"):
         remap_coco_results(path, tmp_path / "out.json", source_categories={1: "person"}, label_map={"person": "person"})
 
 

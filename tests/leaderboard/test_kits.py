@@ -1,0 +1,128 @@
+"""Starter kits: every track's sample passes the local check and the server; the kit reveals no answer."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+import evaluator
+from evaluator.__main__ import main as evaluator_main
+from leaderboard import ground_truth, services, tasks
+from leaderboard.models import Submission, Track
+from tests.leaderboard.conftest import raw_upload
+
+pytestmark = pytest.mark.django_db
+
+KIT_MEMBERS = {"kit.json", "images.json", "categories.json", "FORMAT.md"}
+IMAGE_FIELDS = {"id", "file_name", "width", "height", "domain"}
+
+
+def download(client, slug: str) -> bytes:
+    response = client.get(reverse("track_kit", args=[slug]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert client.get(reverse("api:track-kit", args=[slug])).content == response.content
+    return response.content
+
+
+def splits_of(track: Track) -> list[tuple[str, object]]:
+    if not track.is_transfer:
+        return [("", track.split)]
+    return [(d.name, d.split) for d in track.domains.order_by("position")]
+
+
+def test_every_track_sample_passes_the_local_check_and_is_scored(client, track, user, tmp_path, capsys):
+    tracks = list(Track.objects.select_related("benchmark", "split__benchmark").order_by("slug"))
+    protocols = {t.protocol for t in tracks}
+    assert {"coco", "voc07", "kitti"} <= protocols
+    assert any(t.is_transfer for t in tracks)
+    for track_ in tracks:
+        data = download(client, track_.slug)
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        name = json.loads(archive.read("kit.json"))["sample_submission"]
+        assert set(archive.namelist()) == KIT_MEMBERS | {name}
+        kit_path = tmp_path / f"{track_.slug}-kit.zip"
+        kit_path.write_bytes(data)
+        sample = tmp_path / name
+        sample.write_bytes(archive.read(name))
+        assert evaluator_main(["check", "--kit", str(kit_path), "--results", str(sample)]) == 0, capsys.readouterr()
+
+        submission = services.submission_create(
+            user=user, track=track_, upload=SimpleUploadedFile(name, sample.read_bytes()), method_name="Sample"
+        )
+        tasks.score_submission(submission.pk)
+        submission.refresh_from_db()
+        assert submission.status == Submission.Status.SCORED, (track_.slug, submission.error_message)
+
+
+def test_images_json_holds_every_image_and_no_box_subset_or_revealing_order(client, track):
+    for track_ in Track.objects.select_related("benchmark", "split__benchmark"):
+        archive = zipfile.ZipFile(io.BytesIO(download(client, track_.slug)))
+        images = json.loads(archive.read("images.json"))
+        for member in ("images.json", "categories.json", "kit.json"):
+            text = archive.read(member).decode()
+            for word in ("bbox", "public", "private", "subset", "area", "iscrowd", "difficult", "occlu", "truncat"):
+                assert word not in text.lower(), (track_.slug, member, word)
+        assert all(set(image) == IMAGE_FIELDS for image in images)
+        categories = json.loads(archive.read("categories.json"))
+        assert categories and all({"id", "name", "supercategory"} <= set(c) for c in categories)
+        for name, split in splits_of(track_):
+            gt = ground_truth.load(split)
+            mine = [image for image in images if not name or image["domain"] == name]
+            ids = [image["id"] for image in mine]
+            assert ids == sorted(ids)
+            assert len(ids) == len(set(ids))
+            assert {str(i) for i in ids} == {str(i) for i in evaluator.image_ids(gt, protocol=split.benchmark.protocol)}
+            public = {str(i) for i in ground_truth.public_image_ids(split, gt)}
+            flags = [str(i) in public for i in ids]
+            half = len(flags) // 2
+            # Public images are spread through the list, not grouped at either end.
+            assert 0 < sum(flags[:half]) < half and 0 < sum(flags[half:]) < len(flags) - half
+
+
+def test_an_unknown_category_is_refused_at_upload_with_no_quota_spent(client, track, user, tmp_path, capsys):
+    gt = ground_truth.load(track.split)
+    image = int(gt.image_ids[0])
+    records = [
+        {"image_id": image, "category_id": 1, "bbox": [10, 10, 30, 40], "score": 0.9},
+        {"image_id": image, "category_id": 999, "bbox": [10, 10, 30, 40], "score": 0.8},
+    ]
+    expected = (
+        "mine.json, record 2: category_id 999 is not a category of this benchmark "
+        "(category ids: 1-90 with gaps (80 ids), see categories.json)"
+    )
+    client.force_login(user)
+    response = client.post(
+        reverse("submit"),
+        {"track": track.pk, "method_name": "Wrong ids", "strategy": "as-is", "file": raw_upload(records, "mine.json")},
+    )
+    assert response.status_code == 200
+    assert expected in response.content.decode()
+    assert not Submission.objects.exists()
+    assert services.submission_quota(user=user, track=track).used_today == 0
+
+    kit = tmp_path / "kit.zip"
+    kit.write_bytes(download(client, track.slug))
+    mine = tmp_path / "mine.json"
+    mine.write_text(json.dumps(records))
+    capsys.readouterr()
+    assert evaluator_main(["check", "--kit", str(kit), "--results", str(mine)]) == 2
+    assert capsys.readouterr().err == f"error: {expected}\n"
+
+
+def test_the_kit_of_an_unknown_track_is_not_found(client, db):
+    assert client.get(reverse("track_kit", args=["no-such-track"])).status_code == 404
+    assert client.get(reverse("api:track-kit", args=["no-such-track"])).status_code == 404
+
+
+def test_the_format_page_shows_every_format(client, db):
+    page = client.get(reverse("formats")).content.decode()
+    for title in ("COCO results JSON", "PASCAL VOC class files", "KITTI label files", "KAIST detection text"):
+        assert title in page
+    assert "Transfer archives" in page
+    assert "python -m evaluator check --kit kit.zip" in page
