@@ -11,8 +11,10 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, RowNumber
 
 import evaluator
+import evaluator.kit
 from evaluator import transfer
 
+from . import scoring
 from .models import Benchmark, Score, Submission, Track, TransferScore
 
 # Transfer figures where smaller is better; the raw before/after values follow the protocol.
@@ -332,32 +334,34 @@ class Challenge:
     results_file: str
 
 
-def track_challenge(*, track: Track, user: AbstractBaseUser | AnonymousUser, quota: Any = None) -> Challenge:
+def track_challenge(*, track: Track, quota: Any = None) -> Challenge:
+    """``quota``: the viewer's services.Quota on this track, or None for anonymous visitors."""
     protocol_words = METRIC_WORDS.get(track.protocol, track.benchmark.get_protocol_display())
     domains = list(track.domains.order_by("position").select_related("split")) if track.is_transfer else []
     if track.is_transfer:
-        template = TRANSFER_METRIC_WORDS.get(track.primary_metric, "{metric}: " + track.primary_metric)
-        metric = "matrix metric (" + protocol_words.split(":")[0] + ")"
-        metric_words = template.format(metric=metric).capitalize() + ". The metric: " + protocol_words
-        names = ", ".join(f"stage<N>/{d.name}.*" for d in domains)
+        cell_metric = scoring.matrix_metric(track)
+        template = TRANSFER_METRIC_WORDS.get(track.primary_metric, track.primary_metric + " of the {metric} matrix")
+        metric_words = f"{template.format(metric=cell_metric)}. {cell_metric}: {protocol_words}"
+        metric_words = metric_words[0].upper() + metric_words[1:]
+        names = ", ".join(d.name for d in domains)
         submission_format = (
-            f"a zip holding one results file per stage and domain ({names}), each in its domain's format: "
-            + SUBMISSION_FORMATS.get(track.protocol, "")
+            f"a zip with one file (or folder) per stage and domain, stage<i>/<domain>, for stages 1 and "
+            f"{len(domains)} at least, on the domains {names}; each in its domain's format, as the kit's FORMAT.md "
+            "and sample submission show"
         )
+        extension = ".zip"
     else:
         metric_words = protocol_words
         submission_format = SUBMISSION_FORMATS.get(track.protocol, "")
-    public = round(100 * track.split.public_fraction)
+        extension = evaluator.kit.RESULT_EXTENSION.get(track.protocol, ".zip")
     return Challenge(
         phase=track.phase(),
         metric_words=metric_words,
         direction="higher is better" if track.higher_is_better else "lower is better",
-        public_percent=public,
+        public_percent=round(100 * track.split.public_fraction),
         selection_words=SELECTION_WORDS.get(track.selection, ""),
         submission_format=submission_format,
         quota=quota,
         transfer_domains=domains,
-        results_file="results.json"
-        if track.protocol == "coco" and not track.is_transfer
-        else ("results.txt" if track.protocol == "kaist" and not track.is_transfer else "results.zip"),
+        results_file=f"results{extension}",
     )

@@ -73,7 +73,7 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "show_speed": any(row.submission.ms_per_image is not None for row in rows),
         "matrix_metric": scoring.matrix_metric(track) if track.is_transfer else "",
         "subset": selectors.visible_subset(track),
-        "challenge": selectors.track_challenge(track=track, user=request.user, quota=_quota(request, track)),
+        "challenge": selectors.track_challenge(track=track, quota=_quota(request, track)),
         "site_url": _site_url(request),
     }
     return render(request, "leaderboard/track.html", context)
@@ -356,7 +356,7 @@ def _submit_tracks(request: HttpRequest) -> dict[str, dict]:
     tracks = {}
     for track in Track.objects.select_related("benchmark", "split"):
         quota = services.submission_quota(user=request.user, track=track)
-        challenge = selectors.track_challenge(track=track, user=request.user)
+        challenge = selectors.track_challenge(track=track)
         tracks[str(track.pk)] = {
             "name": track.name,
             "transfer": track.is_transfer,

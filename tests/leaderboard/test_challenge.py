@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from leaderboard import services, tasks
 from leaderboard.models import Track
+from tests.conftest import shared_file
 from tests.leaderboard.conftest import results_upload
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +97,16 @@ def test_every_demo_track_carries_real_text(track):
         assert demo_track.rules, demo_track.slug
         assert demo_track.benchmark.licence, demo_track.benchmark.slug
         assert demo_track.benchmark.data_source, demo_track.benchmark.slug
+
+
+def test_a_transfer_track_explains_its_metric_and_archive(client, track):
+    page = client.get(reverse("track", args=["demo-day2night-transfer"])).content.decode()
+    assert "The AP of your last-stage model on the last (target) domain. AP: COCO average precision" in page
+    assert "for stages 1 and 3 at least, on the domains day, dawn-dusk, night" in page
+    assert "--results results.zip" in page
+
+
+def test_a_lower_is_better_track_says_so(client, track):
+    shared_file("kaist-daynight/KAIST_annotation.json")
+    kaist = client.get(reverse("track", args=["kaist-reasonable"])).content.decode()
+    assert "lower is better" in kaist and "--results results.txt" in kaist
