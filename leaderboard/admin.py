@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 
 import evaluator
 
@@ -40,6 +41,12 @@ class SplitImportForm(forms.ModelForm):
 @admin.register(Benchmark)
 class BenchmarkAdmin(admin.ModelAdmin):
     list_display = ("name", "protocol", "is_demo")
+    fieldsets = [
+        (None, {"fields": ("name", "slug", "protocol", "is_demo")}),
+        ("Data (shown on every track page, Markdown)", {"fields": ("description", "data_source", "citation")}),
+        ("Licence", {"fields": ("licence", "licence_url")}),
+    ]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     prepopulated_fields = {"slug": ("name",)}
 
 
@@ -103,6 +110,18 @@ class TrackAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     actions = [rescore_tracks]
     inlines = [TrackDomainInline]
+    fieldsets = [
+        (None, {"fields": ("benchmark", "split", "name", "slug", "kind")}),
+        (
+            "Challenge page (Markdown)",
+            {
+                "fields": ("description", "evaluation", "rules"),
+                "description": "The track page adds the metric, the dates, the quotas and the kit on its own.",
+            },
+        ),
+        ("Ranking", {"fields": ("primary_metric", "higher_is_better", "matrix_metric", "selection")}),
+        ("Dates and limits", {"fields": ("opens_at", "closes_at", "daily_limit", "total_limit", "private_revealed")}),
+    ]
 
 
 @admin.action(description="Cancel (queued or running)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,3 +111,15 @@ def test_a_lower_is_better_track_says_so(client, track):
     shared_file("kaist-daynight/KAIST_annotation.json")
     kaist = client.get(reverse("track", args=["kaist-reasonable"])).content.decode()
     assert "lower is better" in kaist and "--results results.txt" in kaist
+
+
+def test_hosts_write_the_challenge_text_in_the_admin(client, track):
+    host = User.objects.create_user("host", password="a-long-password-3", is_staff=True, is_superuser=True)
+    client.force_login(host)
+    page = client.get(reverse("admin:leaderboard_track_change", args=[track.pk])).content.decode()
+    assert "Challenge page (Markdown)" in page
+    for name in ("description", "evaluation", "rules"):
+        assert f'name="{name}"' in page, name
+    page = client.get(reverse("admin:leaderboard_benchmark_change", args=[track.benchmark.pk])).content.decode()
+    for name in ("data_source", "licence", "licence_url", "citation"):
+        assert f'name="{name}"' in page, name
