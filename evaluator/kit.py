@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .degenerate import box_warnings
 from .errors import InvalidInput
 from .label_map import remap_coco_results
 from .protocols import get_protocol
@@ -343,17 +344,20 @@ def reference(domain: DomainKit) -> Any:
     raise ValueError(f"no kit reference for protocol {domain.protocol!r}")
 
 
-def check(kit: Kit, path: str | Path) -> None:
-    """Everything the server checks before queueing ``path``; raises InvalidInput with its messages."""
+def check(kit: Kit, path: str | Path) -> list[str]:
+    """Everything the server checks before queueing ``path``; raises InvalidInput with its messages.
+
+    Returns warnings: the degenerate boxes the file holds, which are scored as the official tools score them.
+    """
     path = Path(path)
     if not kit.is_transfer:
         domain = kit.domains[0]
-        get_protocol(domain.protocol).load_results(path, reference(domain))
-        return
+        return box_warnings(get_protocol(domain.protocol).load_results(path, reference(domain)))
     names = [d.name for d in kit.domains]
     upload = read_upload(path, domains=names)
     source = {int(c["id"]): c["name"] for c in kit.domains[0].categories} if kit.protocol == "coco" else {}
     by_name = {d.name: d for d in kit.domains}
+    warnings = []
     with tempfile.TemporaryDirectory() as tmp:
         for (_, name), cell in sorted(upload.cells.items()):
             domain = by_name[name]
@@ -363,9 +367,11 @@ def check(kit: Kit, path: str | Path) -> None:
                     mapped = written.with_name(f"mapped-{written.name}")
                     remap_coco_results(written, mapped, source_categories=source, label_map=domain.label_map)
                     written = mapped
-                get_protocol(domain.protocol).load_results(written, reference(domain))
+                results = get_protocol(domain.protocol).load_results(written, reference(domain))
             except InvalidInput as error:
                 raise relabel(error, path.name, cell) from None
+            warnings += box_warnings(results, f"{path.name}: {cell.name.rstrip('/')}")
+    return warnings
 
 
 # --------------------------------------------------------------------------- sample submissions

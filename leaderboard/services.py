@@ -92,7 +92,7 @@ def submission_create(
     if upload.size == 0:
         raise SubmissionRefused(f"{upload.name}: the file is empty.")
     try:
-        kits.upload_check(track=track, upload=upload)
+        warnings = kits.upload_check(track=track, upload=upload)
     except evaluator.InvalidInput as exc:
         raise SubmissionRefused(exc.message) from None
     if not is_baseline:
@@ -125,6 +125,7 @@ def submission_create(
         is_baseline=is_baseline,
         original_filename=upload.name[:255],
         sha256=sha256,
+        warnings=warnings,
     )
     submission.file.save(upload.name, upload, save=False)
     with transaction.atomic():
