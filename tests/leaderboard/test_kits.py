@@ -155,3 +155,25 @@ def test_inverted_voc_boxes_are_scored_with_warnings_on_the_page_and_in_the_api(
     assert api["warnings"] == submission.warnings
     client.logout()
     assert 'id="warnings"' not in client.get(reverse("submission", args=[submission.pk])).content.decode()
+
+
+def test_coco_boxes_of_negative_size_go_through_the_whole_scoring(client, track, user, gt_data):
+    records = json.loads(zipfile.ZipFile(io.BytesIO(download(client, track.slug))).read("sample_submission.json"))
+    truth = gt_data["annotations"][:3]
+    for n, annotation in enumerate(truth):
+        x, y, w, h = annotation["bbox"]
+        box = [[x + w, y, -w, h], [x, y + h, w, -h], [x + w, y + h, -w, -h]][n]
+        records.append({"image_id": annotation["image_id"], "category_id": annotation["category_id"], "bbox": box})
+        records[-1]["score"] = 0.99
+    submission = services.submission_create(
+        user=user, track=track, upload=raw_upload(records, "negative.json"), method_name="Negative"
+    )
+    (warning,) = submission.warnings
+    assert warning.startswith("negative.json: 3 boxes with zero or negative width or height")
+    tasks.score_submission(submission.pk)
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.SCORED, submission.error_message
+    response = client.get(
+        reverse("api:track-kit", args=[track.slug]), HTTP_ACCEPT="application/zip"
+    )  # a client asking for the zip by type gets it
+    assert response.status_code == 200 and response.content[:2] == b"PK"
