@@ -253,39 +253,48 @@ def _entry(name: str) -> zipfile.ZipInfo:
 
 
 def read_kit(path: str | Path) -> Kit:
-    """A kit zip as written by :func:`write_zip`; raises InvalidInput when it is not one."""
+    """A kit as written by :func:`write_zip`, zipped or unzipped into a folder; raises InvalidInput otherwise."""
     path = Path(path)
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            wanted = ("kit.json", "images.json")
-            missing = [name for name in wanted if name not in names]
-            if missing:
-                raise InvalidInput.single(
-                    path.name, f"is not a starter kit: {', '.join(missing)} missing; download the track's kit"
-                )
-            info = json.loads(archive.read("kit.json"))
-            images = json.loads(archive.read("images.json"))
+        info, images = _kit_files(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise InvalidInput.single(path.name, f"is not a starter kit zip ({exc})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput.single(path.name, f"holds a damaged kit file ({exc})") from None
-    if info.get("version") != KIT_VERSION:
-        raise InvalidInput.single(path.name, f"is a kit of version {info.get('version')}; expected {KIT_VERSION}")
-    transfer = info["kind"] == "transfer"
-    domains = []
-    for entry in info["domains"]:
-        mine = tuple(i for i in images if not transfer or i["domain"] == entry["name"])
-        domains.append(
+    if not isinstance(info, dict) or info.get("version") != KIT_VERSION:
+        version = info.get("version") if isinstance(info, dict) else None
+        raise InvalidInput.single(path.name, f"is a kit of version {version}; expected {KIT_VERSION}")
+    try:
+        transfer = info["kind"] == "transfer"
+        domains = tuple(
             DomainKit(
                 protocol=entry["protocol"],
-                images=mine,
+                images=tuple(i for i in images if not transfer or i["domain"] == entry["name"]),
                 categories=tuple(entry["categories"]),
                 name=entry["name"],
                 label_map=entry.get("label_map") or {},
             )
+            for entry in info["domains"]
         )
-    return Kit(track=info["track"], kind=info["kind"], domains=tuple(domains))
+        return Kit(track=info["track"], kind=info["kind"], domains=domains)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InvalidInput.single(path.name, f"holds a damaged kit.json or images.json (at {exc})") from None
+
+
+def _kit_files(path: Path) -> tuple[Any, Any]:
+    wanted = ("kit.json", "images.json")
+    if path.is_dir():
+        data = {name: (path / name).read_bytes() for name in wanted if (path / name).is_file()}
+    else:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            data = {name: archive.read(name) for name in wanted if name in names}
+    missing = [name for name in wanted if name not in data]
+    if missing:
+        raise InvalidInput.single(
+            path.name, f"is not a starter kit: {', '.join(missing)} missing; download the track's kit"
+        )
+    return json.loads(data["kit.json"]), json.loads(data["images.json"])
 
 
 # --------------------------------------------------------------------------- checking
