@@ -447,7 +447,10 @@ def _check_ids(problems: ProblemCollector, gt: CocoGroundTruth, image_id: np.nda
     whole_category = _whole(category_id)
     unknown_image = whole_image & ~np.isin(image_id, gt.image_ids)
     _add_records(
-        problems, np.flatnonzero(unknown_image), lambda i: f"image_id {int(image_id[i])} is not an image of this split"
+        problems,
+        np.flatnonzero(unknown_image),
+        lambda i: f"image_id {int(image_id[i])} is not an image of this split "
+        f"({len(gt.image_ids)} images, see images.json)",
     )
     unknown_category = whole_category & ~np.isin(category_id, gt.category_ids)
     if unknown_category.any():

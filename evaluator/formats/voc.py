@@ -467,7 +467,11 @@ def _parse_class_file(
     if gt is not None and len(image_ids):
         found = gt.positions(image_ids)
         for r in np.flatnonzero(found < 0)[:MAX_PROBLEMS]:
-            problems.add_in(label, f"line {line_of[r]}", f"image {ids[r]!r} is not an image of this split")
+            problems.add_in(
+                label,
+                f"line {line_of[r]}",
+                f"image {ids[r]!r} is not an image of this split ({gt.num_images} images, see images.json)",
+            )
         if (found >= 0).all():
             image_ids = np.asarray(gt.image_ids, dtype=str)[found]
     return image_ids, table
@@ -514,7 +518,10 @@ def _load_json(label: str, member: Member, gt: VocGroundTruth | None) -> VocResu
     if gt is not None:
         found = gt.positions(image_ids)
         for r in np.flatnonzero(found < 0)[:MAX_PROBLEMS]:
-            problems.add(f"record {r + 1}", f"image_id {_short(data[r]['image_id'])} is not an image of this split")
+            problems.add(
+                f"record {r + 1}",
+                f"image_id {_short(data[r]['image_id'])} is not an image of this split ({gt.num_images} images, see images.json)",
+            )
         problems.raise_if_any()
         image_ids = np.asarray(gt.image_ids, dtype=str)[found]
     table = np.asarray(rows, dtype=np.float64).reshape(-1, 5)

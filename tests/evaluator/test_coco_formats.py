@@ -174,7 +174,7 @@ def test_many_kinds_of_problems_are_listed_together(tmp_path):
 def test_unknown_image_and_category_ids_against_the_ground_truth(tmp_path, gt):
     records = [GOOD, {**GOOD, "image_id": 7}, {**GOOD, "category_id": 99}, {**GOOD, "category_id": 3}]
     assert lines(problems(tmp_path, records, gt)) == [
-        "results.json, record 2: image_id 7 is not an image of this split",
+        "results.json, record 2: image_id 7 is not an image of this split (2 images, see images.json)",
         "results.json, record 3: category_id 99 is not a category of this benchmark (category ids: 1, 3, 18, see categories.json)",
     ]
 
