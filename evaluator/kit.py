@@ -397,7 +397,7 @@ def sample_submission(kit: Kit) -> bytes:
         for domain in kit.domains:
             files = _sample_cell(kit, domain, rng)
             for stage in sorted({1, n}):
-                if len(files) == 1 and not _folder_format(kit, domain):
+                if len(files) == 1 and not _folder_format(domain):
                     ((name, data),) = files.items()
                     archive.writestr(_entry(f"stage{stage}/{domain.name}{PurePosixPath(name).suffix}"), data)
                 else:
@@ -406,7 +406,7 @@ def sample_submission(kit: Kit) -> bytes:
     return buffer.getvalue()
 
 
-def _folder_format(kit: Kit, domain: DomainKit) -> bool:
+def _folder_format(domain: DomainKit) -> bool:
     return not domain.label_map and domain.protocol in ("voc07", "voc12", "kitti")
 
 
