@@ -50,10 +50,12 @@ def check(argv: list[str]) -> int:
     args = build_check_parser().parse_args(argv)
     try:
         kit = read_kit(args.kit)
-        check_file(kit, args.results)
+        warnings = check_file(kit, args.results)
     except EvaluatorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{Path(args.results).name}: accepted by the checks of track {kit.track}")
     return 0
 

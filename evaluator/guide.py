@@ -5,6 +5,7 @@ The same sections make a kit's ``FORMAT.md`` and the site's format page.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,12 @@ class Section:
     text: str
     example_name: str
     example: str
+
+    @property
+    def parts(self) -> list[tuple[bool, str]]:
+        """The text as (is code, piece) pairs: Markdown's `code` spans, for pages that are not Markdown."""
+        pieces = re.split(r"`([^`]*)`", self.text)
+        return [(i % 2 == 1, piece) for i, piece in enumerate(pieces) if piece]
 
 
 SECTIONS: tuple[Section, ...] = (

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .degenerate import box_warnings
 from .errors import InvalidInput
 from .label_map import remap_coco_results
 from .protocols import get_protocol
@@ -252,39 +253,48 @@ def _entry(name: str) -> zipfile.ZipInfo:
 
 
 def read_kit(path: str | Path) -> Kit:
-    """A kit zip as written by :func:`write_zip`; raises InvalidInput when it is not one."""
+    """A kit as written by :func:`write_zip`, zipped or unzipped into a folder; raises InvalidInput otherwise."""
     path = Path(path)
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            wanted = ("kit.json", "images.json")
-            missing = [name for name in wanted if name not in names]
-            if missing:
-                raise InvalidInput.single(
-                    path.name, f"is not a starter kit: {', '.join(missing)} missing; download the track's kit"
-                )
-            info = json.loads(archive.read("kit.json"))
-            images = json.loads(archive.read("images.json"))
+        info, images = _kit_files(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise InvalidInput.single(path.name, f"is not a starter kit zip ({exc})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput.single(path.name, f"holds a damaged kit file ({exc})") from None
-    if info.get("version") != KIT_VERSION:
-        raise InvalidInput.single(path.name, f"is a kit of version {info.get('version')}; expected {KIT_VERSION}")
-    transfer = info["kind"] == "transfer"
-    domains = []
-    for entry in info["domains"]:
-        mine = tuple(i for i in images if not transfer or i["domain"] == entry["name"])
-        domains.append(
+    if not isinstance(info, dict) or info.get("version") != KIT_VERSION:
+        version = info.get("version") if isinstance(info, dict) else None
+        raise InvalidInput.single(path.name, f"is a kit of version {version}; expected {KIT_VERSION}")
+    try:
+        transfer = info["kind"] == "transfer"
+        domains = tuple(
             DomainKit(
                 protocol=entry["protocol"],
-                images=mine,
+                images=tuple(i for i in images if not transfer or i["domain"] == entry["name"]),
                 categories=tuple(entry["categories"]),
                 name=entry["name"],
                 label_map=entry.get("label_map") or {},
             )
+            for entry in info["domains"]
         )
-    return Kit(track=info["track"], kind=info["kind"], domains=tuple(domains))
+        return Kit(track=info["track"], kind=info["kind"], domains=domains)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InvalidInput.single(path.name, f"holds a damaged kit.json or images.json (at {exc})") from None
+
+
+def _kit_files(path: Path) -> tuple[Any, Any]:
+    wanted = ("kit.json", "images.json")
+    if path.is_dir():
+        data = {name: (path / name).read_bytes() for name in wanted if (path / name).is_file()}
+    else:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            data = {name: archive.read(name) for name in wanted if name in names}
+    missing = [name for name in wanted if name not in data]
+    if missing:
+        raise InvalidInput.single(
+            path.name, f"is not a starter kit: {', '.join(missing)} missing; download the track's kit"
+        )
+    return json.loads(data["kit.json"]), json.loads(data["images.json"])
 
 
 # --------------------------------------------------------------------------- checking
@@ -343,17 +353,20 @@ def reference(domain: DomainKit) -> Any:
     raise ValueError(f"no kit reference for protocol {domain.protocol!r}")
 
 
-def check(kit: Kit, path: str | Path) -> None:
-    """Everything the server checks before queueing ``path``; raises InvalidInput with its messages."""
+def check(kit: Kit, path: str | Path) -> list[str]:
+    """Everything the server checks before queueing ``path``; raises InvalidInput with its messages.
+
+    Returns warnings: the degenerate boxes the file holds, which are scored as the official tools score them.
+    """
     path = Path(path)
     if not kit.is_transfer:
         domain = kit.domains[0]
-        get_protocol(domain.protocol).load_results(path, reference(domain))
-        return
+        return box_warnings(get_protocol(domain.protocol).load_results(path, reference(domain)))
     names = [d.name for d in kit.domains]
     upload = read_upload(path, domains=names)
     source = {int(c["id"]): c["name"] for c in kit.domains[0].categories} if kit.protocol == "coco" else {}
     by_name = {d.name: d for d in kit.domains}
+    warnings = []
     with tempfile.TemporaryDirectory() as tmp:
         for (_, name), cell in sorted(upload.cells.items()):
             domain = by_name[name]
@@ -363,9 +376,11 @@ def check(kit: Kit, path: str | Path) -> None:
                     mapped = written.with_name(f"mapped-{written.name}")
                     remap_coco_results(written, mapped, source_categories=source, label_map=domain.label_map)
                     written = mapped
-                get_protocol(domain.protocol).load_results(written, reference(domain))
+                results = get_protocol(domain.protocol).load_results(written, reference(domain))
             except InvalidInput as error:
                 raise relabel(error, path.name, cell) from None
+            warnings += box_warnings(results, f"{path.name}: {cell.name.rstrip('/')}")
+    return warnings
 
 
 # --------------------------------------------------------------------------- sample submissions
@@ -382,7 +397,7 @@ def sample_submission(kit: Kit) -> bytes:
         for domain in kit.domains:
             files = _sample_cell(kit, domain, rng)
             for stage in sorted({1, n}):
-                if len(files) == 1 and not _folder_format(kit, domain):
+                if len(files) == 1 and not _folder_format(domain):
                     ((name, data),) = files.items()
                     archive.writestr(_entry(f"stage{stage}/{domain.name}{PurePosixPath(name).suffix}"), data)
                 else:
@@ -391,7 +406,7 @@ def sample_submission(kit: Kit) -> bytes:
     return buffer.getvalue()
 
 
-def _folder_format(kit: Kit, domain: DomainKit) -> bool:
+def _folder_format(domain: DomainKit) -> bool:
     return not domain.label_map and domain.protocol in ("voc07", "voc12", "kitti")
 
 

@@ -52,10 +52,11 @@ def track_kit_zip(track: Track) -> bytes:
     return data
 
 
-def upload_check(*, track: Track, upload: UploadedFile) -> None:
+def upload_check(*, track: Track, upload: UploadedFile) -> list[str]:
     """The check before queueing, on a copy of the upload: exactly what ``python -m evaluator check`` runs.
 
-    Raises evaluator.InvalidInput naming the upload as the participant named it.
+    Returns its warnings (degenerate boxes, scored as the official tools score them); raises
+    evaluator.InvalidInput naming the upload as the participant named it.
     """
     name = PurePath(upload.name or "").name or "upload"
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,5 +71,5 @@ def upload_check(*, track: Track, upload: UploadedFile) -> None:
             # A host must restore the split; meanwhile the structural check still runs.
             logger.exception("track %s: no kit, checking the upload's structure only", track.slug)
             scoring.check_upload(track, path)
-            return
-        evaluator.kit.check(kit, path)
+            return []
+        return evaluator.kit.check(kit, path)

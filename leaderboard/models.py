@@ -195,6 +195,9 @@ class Submission(models.Model):
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     error_message = models.TextField(blank=True)
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="What the upload check noticed but scores anyway (degenerate boxes)."
+    )
     failed_by_user = models.BooleanField(default=False, help_text="The file was at fault (counts against quota).")
     attempts = models.PositiveIntegerField(default=0)
     lease_expires_at = models.DateTimeField(null=True, blank=True)

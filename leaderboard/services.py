@@ -98,7 +98,7 @@ def submission_create(
     if upload.size == 0:
         raise SubmissionRefused(f"{upload.name}: the file is empty.")
     try:
-        kits.upload_check(track=track, upload=upload)
+        warnings = kits.upload_check(track=track, upload=upload)
     except evaluator.InvalidInput as exc:
         raise SubmissionRefused(exc.message) from None
     if not is_baseline:
@@ -132,6 +132,7 @@ def submission_create(
         is_simulated=is_simulated,
         original_filename=upload.name[:255],
         sha256=sha256,
+        warnings=warnings,
     )
     submission.file.save(upload.name, upload, save=False)
     with transaction.atomic():

@@ -150,7 +150,8 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _bbox_problem(bbox: Any, *, positive: bool) -> str | None:
+def _bbox_problem(bbox: Any, *, positive: bool | None) -> str | None:
+    """``positive`` None: any finite width and height (a results box; pycocotools scores degenerate ones)."""
     if not isinstance(bbox, list) or len(bbox) != 4:
         return f"'bbox' must be a list of 4 numbers [x, y, width, height], got {_short(bbox)}"
     if not all(_is_number(v) for v in bbox):
@@ -277,7 +278,9 @@ def load_results(path: str | Path, gt: CocoGroundTruth | None) -> CocoResults:
     """Read a COCO results JSON: a list of {image_id, category_id, bbox, score}.
 
     With ``gt``, image ids must belong to the split (pycocotools refuses others)
-    and category ids to its categories. Without, only structure and numbers.
+    and category ids to its categories. Without, only structure and numbers. Boxes of
+    zero or negative width or height are kept: pycocotools scores them (area w x h, no
+    overlap with anything), and :func:`evaluator.degenerate.box_warnings` lists them.
     """
     path = Path(path)
     label, raw = _json_member(path, "COCO results")
@@ -392,7 +395,7 @@ def _checked_columns(problems: ProblemCollector, data: list[Any], first: int = 0
         if not _is_number(record["score"]):
             problems.add(where, f"'score' must be a finite number, got {_short(record['score'])}")
             continue
-        problem = _bbox_problem(record["bbox"], positive=True)
+        problem = _bbox_problem(record["bbox"], positive=None)
         if problem:
             problems.add(where, problem)
             continue
@@ -409,10 +412,6 @@ def _check_numbers(
         (~_whole(category_id), "'category_id' must be an integer"),
         (~np.isfinite(score), "'score' must be a finite number"),
         (~np.isfinite(bbox).all(axis=1), "'bbox' must hold 4 finite numbers"),
-        (
-            np.isfinite(bbox).all(axis=1) & ((bbox[:, 2] <= 0) | (bbox[:, 3] <= 0)),
-            "'bbox' width and height must be positive",
-        ),
     )
     for bad, message in checks:
         _add_records(
@@ -448,7 +447,10 @@ def _check_ids(problems: ProblemCollector, gt: CocoGroundTruth, image_id: np.nda
     whole_category = _whole(category_id)
     unknown_image = whole_image & ~np.isin(image_id, gt.image_ids)
     _add_records(
-        problems, np.flatnonzero(unknown_image), lambda i: f"image_id {int(image_id[i])} is not an image of this split"
+        problems,
+        np.flatnonzero(unknown_image),
+        lambda i: f"image_id {int(image_id[i])} is not an image of this split "
+        f"({len(gt.image_ids)} images, see images.json)",
     )
     unknown_category = whole_category & ~np.isin(category_id, gt.category_ids)
     if unknown_category.any():

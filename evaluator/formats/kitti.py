@@ -189,7 +189,8 @@ def _parse_lines(
             )
             continue
         x1, y1, x2, y2 = values[3:7]
-        if x2 < x1 or y2 < y1:
+        # Detections with inverted corners are scored as evaluate_object.cpp does (no overlap).
+        if fields == GT_FIELDS and (x2 < x1 or y2 < y1):
             problems.add_in(
                 label, where, f"box x1={parts[4]} y1={parts[5]} x2={parts[6]} y2={parts[7]} has x2 < x1 or y2 < y1"
             )

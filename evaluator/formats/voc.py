@@ -459,10 +459,6 @@ def _parse_class_file(
     checks = (
         (~np.isfinite(table[:, 0]), lambda r: f"score must be a finite number, got {table[r, 0]}"),
         (~np.isfinite(table[:, 1:]).all(axis=1), lambda r: f"x1 y1 x2 y2 must be finite, got {table[r, 1:].tolist()}"),
-        (
-            np.isfinite(table[:, 1:]).all(axis=1) & ((table[:, 3] < table[:, 1]) | (table[:, 4] < table[:, 2])),
-            lambda r: f"x2 < x1 or y2 < y1 in x1 y1 x2 y2 = {table[r, 1:].tolist()}; expected corners x1 <= x2, y1 <= y2",
-        ),
     )
     for bad, message in checks:
         for r in np.flatnonzero(bad)[:MAX_PROBLEMS]:
@@ -471,7 +467,11 @@ def _parse_class_file(
     if gt is not None and len(image_ids):
         found = gt.positions(image_ids)
         for r in np.flatnonzero(found < 0)[:MAX_PROBLEMS]:
-            problems.add_in(label, f"line {line_of[r]}", f"image {ids[r]!r} is not an image of this split")
+            problems.add_in(
+                label,
+                f"line {line_of[r]}",
+                f"image {ids[r]!r} is not an image of this split ({gt.num_images} images, see images.json)",
+            )
         if (found >= 0).all():
             image_ids = np.asarray(gt.image_ids, dtype=str)[found]
     return image_ids, table
@@ -518,7 +518,10 @@ def _load_json(label: str, member: Member, gt: VocGroundTruth | None) -> VocResu
     if gt is not None:
         found = gt.positions(image_ids)
         for r in np.flatnonzero(found < 0)[:MAX_PROBLEMS]:
-            problems.add(f"record {r + 1}", f"image_id {_short(data[r]['image_id'])} is not an image of this split")
+            problems.add(
+                f"record {r + 1}",
+                f"image_id {_short(data[r]['image_id'])} is not an image of this split ({gt.num_images} images, see images.json)",
+            )
         problems.raise_if_any()
         image_ids = np.asarray(gt.image_ids, dtype=str)[found]
     table = np.asarray(rows, dtype=np.float64).reshape(-1, 5)
@@ -593,13 +596,8 @@ def _parse_json_record(record: Any, problems: ProblemCollector, where: str) -> t
         problems.add(where, f"'bbox' must be 4 finite numbers [x, y, width, height], got {_short(bbox)}")
         return None
     x, y, w, h = (float(v) for v in bbox)
+    # VOC corners: x1 = x + 1 ... x2 = x + w. Inverted corners (w < 1) are scored as VOCevaldet does.
     x1, y1, x2, y2 = x + 1, y + 1, x + w, y + h
-    if x2 < x1 or y2 < y1:
-        problems.add(
-            where,
-            f"'bbox' width and height must be at least 1 pixel (VOC corners x1 = x + 1 ... x2 = x + w), got {_short(bbox)}",
-        )
-        return None
     return image_id, k, [float(score), x1, y1, x2, y2]
 
 

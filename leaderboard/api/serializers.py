@@ -224,6 +224,9 @@ class SubmissionSerializer(serializers.ModelSerializer):
     code_url = serializers.CharField(read_only=True, help_text="A URL, or empty.")
     finished = serializers.BooleanField(source="is_finished", read_only=True)
     error_message = serializers.SerializerMethodField()
+    warnings = serializers.SerializerMethodField(
+        help_text="What the upload check noticed but scored anyway, such as degenerate boxes (owner and hosts only)."
+    )
     original_filename = serializers.SerializerMethodField()
     sha256 = serializers.SerializerMethodField()
 
@@ -232,8 +235,8 @@ class SubmissionSerializer(serializers.ModelSerializer):
         fields = [
             "id", "url", "page", "track", "participant", "method_name", "description", "paper_url", "code_url",
             "strategy", "uses_target_labels", "parameters_millions", "replay_samples", "adaptation_gpu_hours",
-            "ms_per_image", "is_baseline", "is_simulated", "is_hidden", "is_selected", "status", "finished", "error_message",
-            "original_filename", "sha256", "created_at", "started_at", "finished_at",
+            "ms_per_image", "is_baseline", "is_simulated", "is_hidden", "is_selected", "status", "finished",
+            "error_message", "warnings", "original_filename", "sha256", "created_at", "started_at", "finished_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -242,6 +245,9 @@ class SubmissionSerializer(serializers.ModelSerializer):
 
     def get_error_message(self, obj: Submission) -> str:
         return obj.error_message if _sees_private_details(self.context, obj) else ""
+
+    def get_warnings(self, obj: Submission) -> list[str]:
+        return list(obj.warnings) if _sees_private_details(self.context, obj) else []
 
     def get_original_filename(self, obj: Submission) -> str:
         return obj.original_filename if _sees_private_details(self.context, obj) else ""

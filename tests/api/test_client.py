@@ -161,3 +161,32 @@ def test_submit_wait_status_and_leaderboard_against_a_live_site(site, tmp_path):
     assert lines[3].split() == ["1", "Strong", "alice", f"{expected['AP']:.4f}", f"{expected['AP50']:.4f}"]
     refused = lbclient("--url", site.base_url, "leaderboard", TRACK, "--subset", "full")
     assert refused.returncode == 1 and "once the hosts reveal it" in refused.stderr
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_kit_check_and_submit_the_sample_with_only_the_client_and_the_engine(site, tmp_path):
+    import json
+    import zipfile
+
+    token = token_of(site, "kit-user")
+    kit = tmp_path / "kit.zip"
+    saved = lbclient("--url", site.url(""), "kit", TRACK, "-o", str(kit))
+    assert saved.returncode == 0, saved.stderr
+    with zipfile.ZipFile(kit) as archive:
+        name = json.loads(archive.read("kit.json"))["sample_submission"]
+        sample = tmp_path / name
+        sample.write_bytes(archive.read(name))
+    checked = subprocess.run(
+        [sys.executable, "-m", "evaluator", "check", "--kit", str(kit), "--results", str(sample)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    submitted = lbclient(
+        "--url", site.url(""), "--token", token, "submit", "--track", TRACK, "--method", "Sample", str(sample),
+        "--wait", "--interval", "0.5", "--timeout", "240",
+    )  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    assert "scored" in submitted.stdout + submitted.stderr
+    missing = lbclient("--url", site.url(""), "kit", "no-such-track", "-o", str(tmp_path / "none.zip"))
+    assert missing.returncode == 1 and "error:" in missing.stderr

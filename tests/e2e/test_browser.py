@@ -124,13 +124,14 @@ def test_bad_file_is_rejected_with_the_reason(page, tmp_path):
     assert page.url.endswith("/submit/")
 
 
-def test_failure_at_scoring_is_shown_without_reload(page, tmp_path):
+def test_ids_outside_the_split_are_refused_at_upload_with_the_reason(page, tmp_path):
+    # Checked against the track's kit before anything is saved: no submission, no quota spent.
     sign_up(page, "grace")
     records = [{"image_id": 31337, "category_id": 2, "bbox": [3, 3, 20, 20], "score": 0.7}]
     upload(page, tmp_path, method="Off split", filename="off.json", content=json.dumps(records).encode())
-    page.wait_for_url("**/submissions/*/")
-    page.wait_for_selector("#status.failed", timeout=120_000)
-    assert "31337" in page.locator("#error-message").inner_text()
+    assert page.url.endswith("/submit/")
+    message = page.locator("#error-file").inner_text()
+    assert "off.json, record 1: image_id 31337 is not an image of this split" in message
 
 
 def test_strategy_comparison_scatter_has_one_point_per_submission_with_hover(page):

@@ -139,8 +139,6 @@ def test_archive_member_is_named(tmp_path, gt):
         ),
         ({**GOOD, "bbox": "1 2 3 4"}, "record 2: 'bbox' must be a list of 4 numbers"),
         ({**GOOD, "bbox": [1, 2, "3", 4]}, "record 2: 'bbox' must hold 4 finite numbers, got [1, 2, '3', 4]"),
-        ({**GOOD, "bbox": [1, 2, 0, 4]}, "record 2: 'bbox' width and height must be positive"),
-        ({**GOOD, "bbox": [1, 2, 3, -4]}, "record 2: 'bbox' width and height must be positive"),
         ({**GOOD, "image_id": 42.5}, "record 2: 'image_id' must be an integer, got image_id=42.5"),
         ([42, 18, [1, 2, 3, 4], 0.9], "record 2: must be an object {image_id, category_id, bbox, score}, got [42, 18"),
     ],
@@ -153,8 +151,6 @@ def test_archive_member_is_named(tmp_path, gt):
         "bbox-3",
         "bbox-string",
         "bbox-string-item",
-        "zero-width",
-        "negative-height",
         "fractional-id",
         "not-object",
     ],
@@ -178,7 +174,7 @@ def test_many_kinds_of_problems_are_listed_together(tmp_path):
 def test_unknown_image_and_category_ids_against_the_ground_truth(tmp_path, gt):
     records = [GOOD, {**GOOD, "image_id": 7}, {**GOOD, "category_id": 99}, {**GOOD, "category_id": 3}]
     assert lines(problems(tmp_path, records, gt)) == [
-        "results.json, record 2: image_id 7 is not an image of this split",
+        "results.json, record 2: image_id 7 is not an image of this split (2 images, see images.json)",
         "results.json, record 3: category_id 99 is not a category of this benchmark (category ids: 1, 3, 18, see categories.json)",
     ]
 
@@ -198,10 +194,10 @@ def test_without_ground_truth_only_the_structure_is_checked(tmp_path):
     [
         ({**GOOD, "score": "x"}, False, "'score' must be a finite number"),
         ({**GOOD, "bbox": [1, 2, 3]}, False, "'bbox' must be a list of 4 numbers"),
-        ({**GOOD, "bbox": [1, 2, 0, 4]}, False, "'bbox' width and height must be positive"),
+        ({**GOOD, "bbox": [1, 2, "w", 4]}, False, "'bbox' must hold 4 finite numbers"),
         ({**GOOD, "image_id": 7}, True, "image_id 7 is not an image of this split"),
     ],
-    ids=["string-score", "short-bbox", "zero-width", "unknown-image"],
+    ids=["string-score", "short-bbox", "string-width", "unknown-image"],
 )
 def test_more_than_twenty_problems_list_twenty_and_say_so(tmp_path, gt, bad, use_gt, message):
     error = problems(tmp_path, [GOOD] + [bad] * 30, gt if use_gt else None)

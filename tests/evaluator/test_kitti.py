@@ -287,7 +287,6 @@ def test_result_format_errors_name_file_and_line(tmp_path):
         "number": (good.replace("300.00", "abc"), "field 5 (x1) is 'abc'; expected a number"),
         "nan": (good.replace("0.5", "nan"), "field 16 (score) is nan; expected a finite number"),
         "inf": (good.replace("300.00", "inf"), "field 5 (x1) is inf; expected a finite number"),
-        "order": (det_line("Car", (400, 100, 300, 200), 0.5), "has x2 < x1 or y2 < y1"),
     }
     for name, (line, expected) in cases.items():
         folder = write_files(tmp_path / name, {"000007": [good, "", line]})

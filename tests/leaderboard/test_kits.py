@@ -126,3 +126,54 @@ def test_the_format_page_shows_every_format(client, db):
         assert title in page
     assert "Transfer archives" in page
     assert "python -m evaluator check --kit kit.zip" in page
+
+
+def test_inverted_voc_boxes_are_scored_with_warnings_on_the_page_and_in_the_api(client, track, user):
+    voc = Track.objects.get(slug="demo-voc2007-detection")
+    archive = zipfile.ZipFile(io.BytesIO(download(client, voc.slug)))
+    sample = zipfile.ZipFile(io.BytesIO(archive.read("sample_submission.zip")))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as clipped:
+        for name in sample.namelist():
+            lines = sample.read(name).decode().splitlines()
+            if name == "comp4_det_test_car.txt":
+                image_id, score, x1, y1, x2, _ = lines[0].split()
+                lines[0] = f"{image_id} {score} {x1} {y1} {x2} {float(y1) - 4}"  # clipped: y2 < y1
+            clipped.writestr(name, "\n".join(lines) + "\n")
+    upload = SimpleUploadedFile("clipped.zip", buffer.getvalue())
+    submission = services.submission_create(user=user, track=voc, upload=upload, method_name="Darknet")
+    assert len(submission.warnings) == 1
+    assert "clipped.zip: 1 box with x2 < x1 or y2 < y1" in submission.warnings[0]
+    tasks.score_submission(submission.pk)
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.SCORED
+
+    client.force_login(user)
+    page = client.get(reverse("submission", args=[submission.pk])).content.decode()
+    assert 'id="warnings"' in page and "1 box with x2 &lt; x1 or y2 &lt; y1" in page
+    api = client.get(reverse("api:submission-detail", args=[submission.pk])).json()
+    assert api["warnings"] == submission.warnings
+    client.logout()
+    assert 'id="warnings"' not in client.get(reverse("submission", args=[submission.pk])).content.decode()
+
+
+def test_coco_boxes_of_negative_size_go_through_the_whole_scoring(client, track, user, gt_data):
+    records = json.loads(zipfile.ZipFile(io.BytesIO(download(client, track.slug))).read("sample_submission.json"))
+    truth = gt_data["annotations"][:3]
+    for n, annotation in enumerate(truth):
+        x, y, w, h = annotation["bbox"]
+        box = [[x + w, y, -w, h], [x, y + h, w, -h], [x + w, y + h, -w, -h]][n]
+        records.append({"image_id": annotation["image_id"], "category_id": annotation["category_id"], "bbox": box})
+        records[-1]["score"] = 0.99
+    submission = services.submission_create(
+        user=user, track=track, upload=raw_upload(records, "negative.json"), method_name="Negative"
+    )
+    (warning,) = submission.warnings
+    assert warning.startswith("negative.json: 3 boxes with zero or negative width or height")
+    tasks.score_submission(submission.pk)
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.SCORED, submission.error_message
+    response = client.get(
+        reverse("api:track-kit", args=[track.slug]), HTTP_ACCEPT="application/zip"
+    )  # a client asking for the zip by type gets it
+    assert response.status_code == 200 and response.content[:2] == b"PK"

@@ -66,7 +66,7 @@ def test_scoring_twice_is_idempotent(user, track, gt_data):
     ("records", "expected"),
     [
         ([], "no detections"),
-        ([{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3], "score": 0.5}], "record 0"),
+        ([{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3], "score": 0.5}], "record 1"),
         ({"image_id": 1}, "list"),
     ],
 )
@@ -88,7 +88,7 @@ def test_not_json_is_refused(user, track):
 def test_unknown_image_is_refused_at_upload_naming_the_record(user, track, gt_data):
     records = [{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.9}] * 2
     records = [*records, {"image_id": 999999, "category_id": 1, "bbox": [1, 2, 3, 4], "score": 0.4}]
-    with pytest.raises(services.SubmissionRefused, match="record 2: image_id 999999 is not an image"):
+    with pytest.raises(services.SubmissionRefused, match="record 3: image_id 999999 is not an image"):
         create(user, track, raw_upload(records))
     assert not Submission.objects.exists()
     assert services.submission_quota(user=user, track=track).used_today == 0
