@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leaderboard', '0006_score_leaderboard_cover'),
+        ('leaderboard', '0007_challenge_pages_and_simulated_entries'),
     ]
 
     operations = [
