@@ -10,11 +10,11 @@ import pytest
 import evaluator
 from evaluator import analysis
 from evaluator.protocols import coco, coco_analyze
-from leaderboard import ground_truth, services, tasks
+from leaderboard import demo, ground_truth, services, tasks
 from leaderboard.explorer import explorer_data
 from leaderboard.models import Score
 from tests.conftest import shared_file
-from tests.leaderboard.conftest import results_upload
+from tests.leaderboard.conftest import raw_upload, results_upload
 
 
 @pytest.fixture
@@ -85,20 +85,27 @@ def test_bootstrap_with_every_image_once_is_the_ap_and_intervals_cover_it(demo_p
 
 @pytest.mark.django_db
 def test_leaderboard_marks_entries_not_separable_from_the_leader(client, user, other_user, track, gt_data):
+    from django.contrib.auth.models import User
     from django.urls import reverse
 
-    for who, profile in ((user, 3), (other_user, 3)):
+    leader = demo.simulate_detections(gt_data, demo.PROFILES[3], seed=1)
+    # The runner-up is the leader's file less its least confident detection: a hair lower, inside its interval.
+    runner_up = sorted(leader, key=lambda d: d["score"])[1:]
+    weak = demo.simulate_detections(gt_data, demo.PROFILES[0], seed=1)
+    stranger = User.objects.create_user("charlie", password="a-long-password-3")
+    scores = {}
+    for who, results in ((user, leader), (other_user, runner_up), (stranger, weak)):
         submission = services.submission_create(
-            user=who,
-            track=track,
-            upload=results_upload(gt_data, profile=profile, seed=who.pk),
-            method_name=who.username,
+            user=who, track=track, upload=raw_upload(results), method_name=who.username
         )
         tasks.score_submission(submission.pk)
-        score = submission.scores.get(subset=Score.Subset.PUBLIC)
-        assert score.interval_low < score.primary_value < score.interval_high
+        scores[who.username] = score = submission.scores.get(subset=Score.Subset.PUBLIC)
+        assert score.interval_low <= score.primary_value <= score.interval_high
+    assert scores["bob"].primary_value <= scores["alice"].primary_value
+    assert scores["charlie"].interval_high < scores["alice"].interval_low
     page = client.get(reverse("track", args=[track.slug])).content.decode()
-    assert page.count("its interval overlaps the leader's") == 1  # two runs of the same detector
+    marked = page.split("its interval overlaps the leader's")
+    assert len(marked) == 2 and "bob" in marked[0].rsplit("<tr", 1)[1]  # the runner-up only, not the weak entry
 
 
 def test_coco_analyze_breakdown_is_stored_with_the_explorer_data(demo_pair):
