@@ -151,12 +151,12 @@ def test_strategy_comparison_scatter_has_one_point_per_submission_with_hover(pag
     assert scored_points() == expected
 
     methods = page.evaluate("() => document.getElementById('scatter').data.flatMap((t) => t.text)")
-    assert "Learning without forgetting" in methods
+    assert "Learning without forgetting (simulated)" in methods
     curve = page.evaluate(
-        "() => document.getElementById('scatter').data.findIndex((t) => t.text.includes('Learning without forgetting'))"
+        "() => document.getElementById('scatter').data.findIndex((t) => t.text.includes('Learning without forgetting (simulated)'))"
     )
     point = page.evaluate(
-        f"() => document.getElementById('scatter').data[{curve}].text.indexOf('Learning without forgetting')"
+        f"() => document.getElementById('scatter').data[{curve}].text.indexOf('Learning without forgetting (simulated)')"
     )
     page.evaluate(f"() => Plotly.Fx.hover('scatter', [{{curveNumber: {curve}, pointNumber: {point}}}])")
     hover = page.locator("#scatter .hoverlayer").text_content()
