@@ -221,6 +221,23 @@ class Submission(models.Model):
         return self.status in {self.Status.SCORED, self.Status.FAILED, self.Status.CANCELLED}
 
 
+class SubmissionQuota(models.Model):
+    """One row per participant and track, locked while an upload is counted and saved.
+
+    Counting then saving is a race between parallel uploads; ``submission_create`` takes this
+    row with SELECT ... FOR UPDATE first, so uploads of one participant to one track queue up.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "track"], name="quota_one_per_user_track")]
+
+    def __str__(self) -> str:
+        return f"quota {self.user_id} / {self.track_id}"
+
+
 class Score(models.Model):
     """Every figure of one scoring of one submission on one split (public part or full)."""
 

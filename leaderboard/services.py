@@ -7,6 +7,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -20,13 +21,17 @@ from kombu.exceptions import KombuError
 import evaluator
 
 from . import kits, scoring
-from .models import Score, Submission, Track, TransferScore
+from .models import Score, Submission, SubmissionQuota, Track, TransferScore
 
 logger = logging.getLogger(__name__)
 
 
 class SubmissionRefused(Exception):
     """The upload is refused; the message is shown to the participant as is."""
+
+
+# Most file systems refuse longer names.
+MAX_FILENAME_BYTES = 255
 
 
 @dataclass(frozen=True)
@@ -97,24 +102,17 @@ def submission_create(
         raise SubmissionRefused(f"The file is {upload.size / 1e6:.1f} MB; the limit is {settings.MAX_UPLOAD_MB} MB.")
     if upload.size == 0:
         raise SubmissionRefused(f"{upload.name}: the file is empty.")
+    name = PurePath(upload.name or "upload").name or "upload"
+    if len(name.encode()) > MAX_FILENAME_BYTES:
+        raise SubmissionRefused(
+            f"The file name is {len(name.encode())} bytes long in UTF-8; the limit is {MAX_FILENAME_BYTES}: "
+            "rename the file and upload it again."
+        )
     try:
         warnings = kits.upload_check(track=track, upload=upload)
     except evaluator.InvalidInput as exc:
         raise SubmissionRefused(exc.message) from None
-    if not is_baseline:
-        quota = submission_quota(user=user, track=track)
-        if quota.remaining_total == 0:
-            raise SubmissionRefused(f"You have used all {track.total_limit} submissions of this track.")
-        if quota.remaining_today == 0:
-            raise SubmissionRefused(
-                f"You have used today's {track.daily_limit} submissions; the count resets at "
-                f"{quota.resets_at:%Y-%m-%d %H:%M} UTC."
-            )
     sha256 = _sha256(upload)
-    duplicate = _counted(user, track).filter(sha256=sha256).exclude(status=Submission.Status.CANCELLED).first()
-    if duplicate:
-        raise SubmissionRefused(f"You already submitted this exact file as '{duplicate.method_name}'.")
-
     submission = Submission(
         user=user,
         track=track,
@@ -130,15 +128,44 @@ def submission_create(
         ms_per_image=ms_per_image,
         is_baseline=is_baseline,
         is_simulated=is_simulated,
-        original_filename=upload.name[:255],
+        original_filename=name,
         sha256=sha256,
         warnings=warnings,
     )
-    submission.file.save(upload.name, upload, save=False)
+    SubmissionQuota.objects.get_or_create(user=user, track=track)
     with transaction.atomic():
+        # Parallel uploads of one participant to one track wait here, so the count below is exact.
+        SubmissionQuota.objects.select_for_update().get(user=user, track=track)
+        if not is_baseline:
+            _check_quota(user=user, track=track)
+        duplicate = _counted(user, track).filter(sha256=sha256).exclude(status=Submission.Status.CANCELLED).first()
+        if duplicate:
+            raise SubmissionRefused(f"You already submitted this exact file as '{duplicate.method_name}'.")
+        submission.file.save(_short_name(name, 100), upload, save=False)
         submission.save()
         submission_enqueue(submission=submission)
     return submission
+
+
+def _check_quota(*, user: AbstractBaseUser, track: Track) -> None:
+    quota = submission_quota(user=user, track=track)
+    if quota.remaining_total == 0:
+        raise SubmissionRefused(f"You have used all {track.total_limit} submissions of this track.")
+    if quota.remaining_today == 0:
+        raise SubmissionRefused(
+            f"You have used today's {track.daily_limit} submissions; the count resets at "
+            f"{quota.resets_at:%Y-%m-%d %H:%M} UTC."
+        )
+
+
+def _short_name(name: str, max_bytes: int) -> str:
+    """``name`` cut to ``max_bytes`` of UTF-8, keeping its extension (file systems count bytes)."""
+    if len(name.encode()) <= max_bytes:
+        return name
+    suffixes = "".join(PurePath(name).suffixes)[-20:]
+    stem = name[: len(name) - len(suffixes)] if suffixes and name.endswith(suffixes) else name
+    room = max_bytes - len(suffixes.encode())
+    return stem.encode()[:room].decode(errors="ignore") + suffixes
 
 
 def submission_enqueue(*, submission: Submission) -> None:
