@@ -21,6 +21,8 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -46,6 +48,19 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+_limits_in_force: ContextVar[Limits] = ContextVar("evaluator_limits", default=DEFAULT_LIMITS)
+_CHUNK = 1024**2
+
+
+@contextmanager
+def limits_applied(limits: Limits) -> Iterator[None]:
+    """Make ``limits`` what every read in this context (thread, task) enforces, however deep
+    in a format reader it happens; a server sets its own caps this way."""
+    token = _limits_in_force.set(limits)
+    try:
+        yield
+    finally:
+        _limits_in_force.reset(token)
 
 
 @dataclass(frozen=True)
@@ -87,11 +102,13 @@ def is_archive(path: Path) -> bool:
     return name.endswith((".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz"))
 
 
-def read_members(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> list[Member]:
+def read_members(path: str | Path, *, limits: Limits | None = None) -> list[Member]:
     """Return the regular files of ``path``: a plain file (one member), a folder
     (recursively) or an archive. Hidden files and macOS resource forks are skipped.
+    ``limits`` defaults to those of :func:`limits_applied`, else ``DEFAULT_LIMITS``.
     """
     path = Path(path)
+    limits = limits or _limits_in_force.get()
     label = path.name
     if path.is_dir():
         members = _read_folder(path, limits)
@@ -103,8 +120,10 @@ def read_members(path: str | Path, *, limits: Limits = DEFAULT_LIMITS) -> list[M
         members = _read_tar(path, label, limits)
     else:
         size = path.stat().st_size
-        if size > limits.max_member_bytes:
-            raise InvalidInput.single(label, f"is {size} bytes; the limit is {limits.max_member_bytes}")
+        if size > min(limits.max_member_bytes, limits.max_total_bytes):
+            raise InvalidInput.single(
+                label, f"is {size} bytes; the limit is {min(limits.max_member_bytes, limits.max_total_bytes)}"
+            )
         return [Member(name=path.name, data=path.read_bytes())]
     return sorted((m for m in members if not _skipped(m.name)), key=lambda m: m.name)
 
@@ -125,7 +144,9 @@ def _check_totals(label: str, count: int, total: int, limits: Limits) -> None:
     if count > limits.max_members:
         raise InvalidInput.single(label, f"has more than {limits.max_members} files")
     if total > limits.max_total_bytes:
-        raise InvalidInput.single(label, f"unpacks to more than {limits.max_total_bytes} bytes")
+        raise InvalidInput.single(
+            label, f"unpacks to {total} bytes or more; the limit is {limits.max_total_bytes} bytes unpacked"
+        )
 
 
 def _check_member_size(label: str, name: str, size: int, limits: Limits) -> None:
@@ -158,20 +179,38 @@ def _read_zip(path: Path, label: str, limits: Limits) -> list[Member]:
         infos = [i for i in entries if not i.is_dir()]
         _check_totals(label, len(entries), sum(i.file_size for i in infos), limits)
         members = []
+        total = 0
         for info in infos:
             name = _safe_name(label, info.filename)
             _check_member_size(label, name, info.file_size, limits)
             if info.file_size > limits.max_compression_ratio * max(info.compress_size, 1):
                 ratio = info.file_size // max(info.compress_size, 1)
                 raise InvalidInput.single(label, f"member {name} is compressed {ratio}:1; refused as a zip bomb")
-            try:
-                data = archive.read(info)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, *ARCHIVE_ERRORS) as exc:
-                raise InvalidInput.single(
-                    label, f"member {name} cannot be read: the archive is damaged or encrypted ({exc})"
-                ) from None
+            data = _read_zip_member(archive, info, label, name, limits.max_total_bytes - total)
+            total += len(data)
             members.append(Member(name, data))
         return members
+
+
+def _read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, name: str, room: int) -> bytes:
+    """The member's bytes, read a chunk at a time and refused as soon as they pass what its header
+    declared or the ``room`` left under the total limit: a forged header cannot unpack more."""
+    chunks = []
+    size = 0
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if size > info.file_size or size > room:
+                    raise InvalidInput.single(
+                        label, f"member {name} unpacks to more than its header declares or the total limit allows"
+                    )
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, *ARCHIVE_ERRORS) as exc:
+        raise InvalidInput.single(
+            label, f"member {name} cannot be read: the archive is damaged or encrypted ({exc})"
+        ) from None
+    return b"".join(chunks)
 
 
 def _read_tar(path: Path, label: str, limits: Limits) -> list[Member]:
@@ -275,6 +314,7 @@ __all__ = [
     "fits_int64",
     "is_archive",
     "json_list_slices",
+    "limits_applied",
     "loads_lenient",
     "not_utf8",
     "read_members",

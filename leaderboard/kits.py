@@ -6,10 +6,15 @@ import json
 import logging
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path, PurePath
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
+import evaluator.io
 import evaluator.kit
 
 from . import ground_truth, scoring
@@ -52,6 +57,17 @@ def track_kit_zip(track: Track) -> bytes:
     return data
 
 
+@contextmanager
+def unpack_limits() -> Iterator[None]:
+    """Reads of uploads in this block unpack at most ``MAX_UNPACKED_MB`` in all."""
+    cap = settings.MAX_UNPACKED_MB * 1024 * 1024
+    limits = evaluator.io.DEFAULT_LIMITS
+    with evaluator.io.limits_applied(
+        replace(limits, max_total_bytes=cap, max_member_bytes=min(limits.max_member_bytes, cap))
+    ):
+        yield
+
+
 def upload_check(*, track: Track, upload: UploadedFile) -> list[str]:
     """The check before queueing, on a copy of the upload: exactly what ``python -m evaluator check`` runs.
 
@@ -70,6 +86,8 @@ def upload_check(*, track: Track, upload: UploadedFile) -> list[str]:
         except ground_truth.GroundTruthMissing:
             # A host must restore the split; meanwhile the structural check still runs.
             logger.exception("track %s: no kit, checking the upload's structure only", track.slug)
-            scoring.check_upload(track, path)
+            with unpack_limits():
+                scoring.check_upload(track, path)
             return []
-        return evaluator.kit.check(kit, path)
+        with unpack_limits():
+            return evaluator.kit.check(kit, path)

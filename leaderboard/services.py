@@ -215,7 +215,8 @@ def submission_score(*, submission: Submission) -> None:
     Raises evaluator.InvalidInput when the file is at fault.
     """
     track = submission.track
-    cells, transfers = scoring.evaluate(submission)
+    with kits.unpack_limits():
+        cells, transfers = scoring.evaluate(submission)
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         if locked.status != Submission.Status.RUNNING:

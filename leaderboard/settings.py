@@ -139,6 +139,9 @@ SHARED_DATA_DIR = Path(env.str("SHARED_DATA_DIR", default=str(BASE_DIR.parent / 
 GROUND_TRUTH_ROOT = Path(env.str("GROUND_TRUTH_ROOT", default=str(VAR_DIR / "ground_truth")))
 
 MAX_UPLOAD_MB = env.int("MAX_UPLOAD_MB", default=200)
+# Total size an upload may unpack to (every member of a zip or tar together), checked from the
+# archive's headers before anything is read and again while reading: the memory one upload takes.
+MAX_UNPACKED_MB = env.int("MAX_UNPACKED_MB", default=256)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SUBMISSIONS_PER_DAY = env.int("SUBMISSIONS_PER_DAY", default=5)
