@@ -19,7 +19,7 @@ class SplitImportForm(forms.ModelForm):
 
     class Meta:
         model = Split
-        fields = ("benchmark", "slug", "name", "domain", "public_fraction", "public_seed")
+        fields = ("benchmark", "slug", "name", "domain", "public_fraction")
 
     def clean(self):
         data = super().clean()
@@ -66,7 +66,7 @@ class SplitAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("benchmark", "slug", "name", "domain", "public_fraction", "public_seed", "source")
+            return ("benchmark", "slug", "name", "domain", "public_fraction", "source")
         return super().get_fields(request, obj)
 
     def save_model(self, request, obj, form, change):
@@ -81,7 +81,6 @@ class SplitAdmin(admin.ModelAdmin):
                 name=obj.name,
                 domain=obj.domain,
                 public_fraction=obj.public_fraction,
-                public_seed=obj.public_seed,
             )
         finally:
             form.folder.cleanup()

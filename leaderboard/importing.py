@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,11 @@ class ImportReport:
     checksum: str
     changed: bool
     objects: dict[str, int]
+
+
+def split_seed_new() -> str:
+    """A secret seed: the rule is public, so only an unguessable seed keeps the private images private."""
+    return secrets.token_hex(16)
 
 
 def split_import(
@@ -66,7 +72,8 @@ def split_import(
                 "checksum": checksum,
                 "image_count": images,
                 "public_fraction": public_fraction,
-                "public_seed": public_seed or f"{benchmark.slug}-{slug}",
+                # A re-import keeps the seed, so no image changes side.
+                "public_seed": public_seed or (existing.public_seed if existing else split_seed_new()),
             },
         )
     ground_truth.kit_write(split, gt)

@@ -51,7 +51,12 @@ class Split(models.Model):
     checksum = models.CharField(max_length=64, help_text="sha256 of the ground-truth file.")
     image_count = models.PositiveIntegerField(default=0)
     public_fraction = models.FloatField(default=0.5, help_text="Share of images scored on the public leaderboard.")
-    public_seed = models.CharField(max_length=100, help_text="Seed of the public/private rule (evaluator.subsets).")
+    public_seed = models.CharField(
+        max_length=100,
+        editable=False,
+        help_text="Secret seed of the public/private rule (evaluator.subsets), random at import; "
+        "never shown: whoever knows it can tell the private images from the public ones.",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["benchmark", "slug"], name="split_unique_slug")]

@@ -21,7 +21,8 @@ from kombu.exceptions import KombuError
 import evaluator
 
 from . import kits, scoring
-from .models import Score, Submission, SubmissionQuota, Track, TransferScore
+from .importing import split_seed_new
+from .models import Score, Split, Submission, SubmissionQuota, Track, TransferScore
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +333,20 @@ def track_rescore(*, track: Track) -> int:
         for submission in submissions:
             submission_enqueue(submission=submission)
     return len(submissions)
+
+
+def split_seed_guessable(split: Split) -> bool:
+    """The seed is the old default (``<benchmark>-<split>``) or a demo's (``demo-...``)."""
+    return split.public_seed in (f"{split.benchmark.slug}-{split.slug}", "") or split.public_seed.startswith("demo-")
+
+
+def split_seed_renew(*, split: Split) -> int:
+    """Give the split a new secret seed and rescore every track that uses it; the number rescored."""
+    with transaction.atomic():
+        split.public_seed = split_seed_new()
+        split.save(update_fields=["public_seed"])
+        tracks = Track.objects.filter(Q(split=split) | Q(domains__split=split)).distinct()
+        return sum(track_rescore(track=track) for track in tracks)
 
 
 def stale_submissions_requeue(*, now: datetime | None = None) -> int:

@@ -29,7 +29,10 @@ class Command(BaseCommand):
         parser.add_argument("--images", type=Path, help="KITTI: a list of image ids (e.g. val.txt) to keep.")
         parser.add_argument("--public-fraction", type=float, default=0.5)
         parser.add_argument(
-            "--public-seed", default="", help="Seed of the public/private rule (default: benchmark-split)."
+            "--public-seed",
+            default="",
+            help="Seed of the public/private rule (default: a random secret; a re-import keeps the split's seed). "
+            "Whoever knows it can tell the private images from the public ones.",
         )
 
     def handle(self, *args, **options):
