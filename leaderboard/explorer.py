@@ -3,11 +3,21 @@
 Counts only (TP, FP, FN per class and threshold), so the page derives precision,
 recall and F1 itself and the stored data stays small: a COCO submission's explorer
 data is a few hundred kilobytes at most.
+
+The counts must not resolve single detections, or the explorer tells which box hit a
+hidden object (upload N boxes with distinct scores, read the step of TP at each
+threshold). The rule: thresholds lie on a fixed grid (multiples of ``GRID_STEP`` for
+scores in [0, 1], else ``GRID_POINTS`` even steps over the score range), and a threshold
+is shown only where at least ``MIN_DETECTIONS_PER_STEP`` detections enter since the
+previous one shown; per class, a class's counts change only where that many of its
+own detections enter (else they repeat the counts of the higher threshold). The
+miss-rate curve keeps one point per ``MIN_DETECTIONS_PER_STEP`` detections.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,18 +27,92 @@ from evaluator import analysis
 from evaluator.protocols import coco_analyze
 
 IOUS = (0.5, 0.75)
-THRESHOLDS = 60
 CONFUSION_SCORES = (0.1, 0.3, 0.5, 0.7, 0.9)
 # Crowd regions, KAIST ignore regions and KITTI DontCare absorb detections by the share
 # of the detection they cover; VOC's difficult objects by plain IoU.
 IGNORE_OVERLAP = {"coco": "ioa", "kaist": "ioa", "kitti": "ioa", "voc07": "iou", "voc12": "iou"}
 
 
+GRID_STEP = 0.05
+GRID_POINTS = 21
+MIN_DETECTIONS_PER_STEP = 25
+
+
 def _grid(scores: np.ndarray) -> np.ndarray:
+    """The shown thresholds, ascending; the lowest keeps every detection."""
     if len(scores) == 0:
         return np.zeros(1)
-    quantiles = np.quantile(scores, np.linspace(0.0, 1.0, THRESHOLDS))
-    return np.unique(np.round(quantiles, 4))
+    low, high = float(scores.min()), float(scores.max())
+    if low >= 0.0 and high <= 1.0:
+        candidates = np.round(np.arange(0.0, 1.0 + GRID_STEP / 2, GRID_STEP), 2)
+    else:
+        candidates = np.unique(np.append(np.linspace(low, high, GRID_POINTS), low))
+    candidates = candidates[candidates <= high]
+    entered = len(scores) - np.searchsorted(np.sort(scores), candidates, side="left")
+    return candidates[_kept(entered)]
+
+
+def _kept(entered: np.ndarray) -> np.ndarray:
+    """Which thresholds to show, given how many detections score at least each (ascending
+    thresholds), so that each step adds ``MIN_DETECTIONS_PER_STEP`` detections or more; the
+    lowest is always shown (what is left joins the step above it)."""
+    keep = np.zeros(len(entered), dtype=bool)
+    last = 0
+    for i in range(len(entered) - 1, -1, -1):
+        if entered[i] - last >= MIN_DETECTIONS_PER_STEP:
+            keep[i], last = True, entered[i]
+    shown = np.flatnonzero(keep)
+    if len(shown) and shown[0] != 0 and entered[0] - entered[shown[0]] < MIN_DETECTIONS_PER_STEP:
+        keep[shown[0]] = False
+    keep[0] = True
+    return keep
+
+
+def _per_class_held(counts: dict[str, np.ndarray], entered: np.ndarray) -> dict[str, list]:
+    """Each class's counts [K x T], changed only where its own detections make a step of
+    ``MIN_DETECTIONS_PER_STEP`` (above its first step: no TP, no FP, every box missed)."""
+    held = {key: np.empty_like(values) for key, values in counts.items()}
+    for k in range(entered.shape[0]):
+        keep = _kept(entered[k])
+        current = {"tp": 0, "fp": 0, "fn": counts["tp"][k, 0] + counts["fn"][k, 0]}
+        for i in range(entered.shape[1] - 1, -1, -1):
+            if keep[i]:
+                current = {key: counts[key][k, i] for key in counts}
+            for key in counts:
+                held[key][k, i] = current[key]
+    return {key: values.astype(int).tolist() for key, values in held.items()}
+
+
+def _class_entered(data: Any, thresholds: np.ndarray) -> np.ndarray:
+    """[K x T]: detections of each class scoring at least each threshold."""
+    scores = data.detections.score if data.detections.score is not None else np.zeros(len(data.detections.category))
+    return np.array(
+        [
+            (scores[data.detections.category == k][:, None] >= thresholds[None, :]).sum(axis=0)
+            for k in range(len(data.category_names))
+        ]
+    ).reshape(len(data.category_names), len(thresholds))
+
+
+def _best(overall: dict[str, list], thresholds: np.ndarray) -> dict[str, float | None]:
+    """The shown threshold of highest F1 (the highest on ties), from the shown counts."""
+    tp, fp, fn = (np.asarray(overall[key], dtype=np.float64) for key in ("tp", "fp", "fn"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = tp / (tp + fp)
+        recall = tp / (tp + fn)
+        f1 = 2 * tp / (2 * tp + fp + fn)
+    if not np.isfinite(f1).any():
+        return {"threshold": None, "f1": None, "precision": None, "recall": None}
+    i = len(f1) - 1 - int(np.nanargmax(f1[::-1]))
+    return evaluator.types.json_safe(
+        {"threshold": thresholds[i], "f1": f1[i], "precision": precision[i], "recall": recall[i]}
+    )
+
+
+def _coarse_miss_rate(curve: analysis.MissRateCurve) -> dict[str, Any]:
+    every = np.arange(MIN_DETECTIONS_PER_STEP - 1, len(curve.fppi), MIN_DETECTIONS_PER_STEP)
+    keep = np.unique(np.append(every, len(curve.fppi) - 1)) if len(curve.fppi) else every
+    return replace(curve, fppi=curve.fppi[keep], miss_rate=curve.miss_rate[keep]).to_dict()
 
 
 def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int | str] | None) -> dict[str, Any]:
@@ -43,13 +127,15 @@ def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int |
     data = module.analysis_input(gt, results)
     overlap = IGNORE_OVERLAP.get(protocol, "iou")
     grid = _grid(data.detections.score if data.detections.score is not None else np.zeros(0))
+    entered = _class_entered(data, grid)
     sweeps = {}
     for iou in IOUS:
         sweep = analysis.threshold_sweep(data, iou=iou, scores=grid, ignore_overlap=overlap)
+        overall = {key: sweep.overall[key].astype(int).tolist() for key in ("tp", "fp", "fn")}
         sweeps[f"{iou:.2f}"] = {
-            "overall": {key: sweep.overall[key].astype(int).tolist() for key in ("tp", "fp", "fn")},
-            "classes": {key: sweep.per_class[key].astype(int).tolist() for key in ("tp", "fp", "fn")},
-            "best": evaluator.types.json_safe(sweep.best),
+            "overall": overall,
+            "classes": _per_class_held({key: sweep.per_class[key] for key in ("tp", "fp", "fn")}, entered),
+            "best": _best(overall, grid),
         }
     best = sweeps[f"{IOUS[0]:.2f}"]["best"].get("threshold")
     errors_at = float(best) if best is not None and np.isfinite(best) else 0.0
@@ -67,7 +153,7 @@ def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int |
         "sweeps": sweeps,
         "confusion": {"iou": 0.5, "labels": [*data.category_names, analysis.BACKGROUND], "by_score": confusion},
         "errors": errors,
-        "miss_rate": analysis.miss_rate_fppi(data, iou=IOUS[0], ignore_overlap=overlap).to_dict()["overall"],
+        "miss_rate": _coarse_miss_rate(analysis.miss_rate_fppi(data, iou=IOUS[0], ignore_overlap=overlap).overall),
         "ignore_overlap": overlap,
         **extra,
     }
