@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.demo_data import DemoSnapshots
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", PROJECT_ROOT.parent / "shared" / "data"))
 
@@ -17,3 +19,9 @@ def shared_file(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"real test data {relative} not found under {SHARED_DATA} (set SHARED_DATA_DIR)")
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_snapshots(tmp_path_factory) -> DemoSnapshots:
+    """Demo data built once per session; see tests/demo_data.py."""
+    return DemoSnapshots(tmp_path_factory.mktemp("demo-snapshots"))

@@ -10,7 +10,6 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.template import RequestContext, Template
 from django.test import RequestFactory
 from django.urls import reverse
@@ -19,6 +18,7 @@ from rest_framework.test import APIClient
 
 from leaderboard import demo, demo_transfer, selectors, services, tasks
 from leaderboard.models import Score, Split, Submission, Track
+from tests.demo_data import load_demo
 from tests.leaderboard import conftest as site
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +30,7 @@ other_user = site.other_user
 
 HANDLER = "leaderboard.api.errors.exception_handler"
 TRANSFER = "demo-day2night-transfer"
+GENERATED = load_demo("--no-submissions", "--skip-real", "--images", str(site.DEMO_IMAGES))
 
 
 class RecordingClient(APIClient):
@@ -46,11 +47,9 @@ class RecordingClient(APIClient):
 
 
 @pytest.fixture
-def track(db) -> Track:
-    """The conftest's demo track, without importing the real KAIST split (3 s a test)."""
-    call_command(
-        "load_demo", "--no-submissions", "--skip-real", "--images", str(site.DEMO_IMAGES), stdout=io.StringIO()
-    )
+def track(db, demo_snapshots) -> Track:
+    """The generated demo benchmarks, without the real ones."""
+    demo_snapshots.restore("generated", GENERATED)
     return Track.objects.get(slug="demo-coco-detection")
 
 

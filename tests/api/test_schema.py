@@ -8,32 +8,29 @@ the password is wrong (positive_data_acceptance).
 
 from __future__ import annotations
 
-import io
 import zlib
 from dataclasses import dataclass
 
 import pytest
 import schemathesis
 from django.conf import settings as django_settings
+from django.contrib.auth.models import User
 from django.core import signals
 from django.core.cache import cache
-from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from leaderboard import services, tasks
+from leaderboard import demo, services, tasks
 from leaderboard.models import Benchmark, Split, Submission, Track
+from tests.demo_data import load_demo
 from tests.leaderboard import conftest as site
 
 pytestmark = pytest.mark.django_db
 
 _isolated_files = site._isolated_files
-gt_data = site.gt_data
-user = site.user
-other_user = site.other_user
 
 HANDLER = "leaderboard.api.errors.exception_handler"
 
@@ -44,26 +41,31 @@ class Site:
     known: dict[str, list]
 
 
-@pytest.fixture
-def site_data(settings, user, other_user, gt_data) -> Site:
-    """A site with a scored, a queued, a hidden and a stranger's submission, and the participant's token."""
-    settings.REST_FRAMEWORK = {
-        **django_settings.REST_FRAMEWORK,
-        "EXCEPTION_HANDLER": HANDLER,
-        "DEFAULT_THROTTLE_RATES": {name: "100000/minute" for name in ("anon", "user", "submissions", "token")},
-    }
-    cache.clear()
-    call_command(
-        "load_demo", "--no-submissions", "--skip-real", "--images", str(site.DEMO_IMAGES), stdout=io.StringIO()
-    )
+def build_site() -> None:
+    """The generated benchmarks with a scored, a queued, a hidden and a stranger's submission."""
+    load_demo("--no-submissions", "--skip-real", "--images", str(site.DEMO_IMAGES))()
     track = Track.objects.get(slug="demo-coco-detection")
-    for seed, owner in ((1, user), (2, user), (3, other_user), (4, other_user)):
+    gt_data = demo.generate_ground_truth(images=site.DEMO_IMAGES)
+    participant, stranger = (User.objects.create_user(name) for name in ("alice", "bob"))
+    for seed, owner in ((1, participant), (2, participant), (3, stranger), (4, stranger)):
         submission = services.submission_create(
             user=owner, track=track, upload=site.results_upload(gt_data, seed=seed), method_name=f"Method {seed}"
         )
         if seed != 2:
             tasks.score_submission(submission.pk)
     Submission.objects.filter(method_name="Method 4").update(is_hidden=True)
+
+
+@pytest.fixture
+def site_data(settings, db, demo_snapshots) -> Site:
+    """The built site, and the participant's token."""
+    settings.REST_FRAMEWORK = {
+        **django_settings.REST_FRAMEWORK,
+        "EXCEPTION_HANDLER": HANDLER,
+        "DEFAULT_THROTTLE_RATES": {name: "100000/minute" for name in ("anon", "user", "submissions", "token")},
+    }
+    cache.clear()
+    demo_snapshots.restore("api-schema-site", build_site)
     assert Submission.objects.filter(status="scored").count() == 3
     known = {
         "benchmarks": list(Benchmark.objects.values_list("slug", flat=True)),
@@ -71,7 +73,7 @@ def site_data(settings, user, other_user, gt_data) -> Site:
         "tracks": list(Track.objects.values_list("slug", flat=True)),
         "submissions": list(Submission.objects.values_list("pk", flat=True)),
     }
-    return Site(token=Token.objects.create(user=user).key, known=known)
+    return Site(token=Token.objects.create(user=User.objects.get(username="alice")).key, known=known)
 
 
 def pin_path_parameters(case, known: dict[str, list]) -> None:

@@ -7,10 +7,10 @@ import json
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 
 from leaderboard import demo
 from leaderboard.models import Track
+from tests.demo_data import load_demo
 
 DEMO_IMAGES = 40
 
@@ -25,8 +25,9 @@ def _isolated_files(settings, tmp_path):
 
 
 @pytest.fixture
-def track(db) -> Track:
-    call_command("load_demo", "--no-submissions", "--images", str(DEMO_IMAGES), stdout=open("/dev/null", "w"))  # noqa: SIM115
+def track(db, demo_snapshots) -> Track:
+    """The demo benchmarks (the generated ones and the real ones found under SHARED_DATA_DIR), no submissions."""
+    demo_snapshots.restore("benchmarks", load_demo("--no-submissions", "--images", str(DEMO_IMAGES)))
     return Track.objects.get(slug="demo-coco-detection")
 
 
