@@ -18,7 +18,7 @@ import evaluator.subsets
 from leaderboard import demo
 from tests.conftest import PROJECT_ROOT
 from tests.integration.site_client import Participant
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, deployed
 
 IMAGES = 60
 TRACK = "demo-coco-detection"
@@ -56,16 +56,8 @@ def test_the_client_runs_without_django_or_the_site():
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[Stack]:
-    stack = Stack(flavour="embedded")
-    try:
-        stack.start()
-        stack.manage("load_demo", "--no-submissions", "--skip-real", "--images", str(IMAGES))
+    with deployed(demo=["--no-submissions", "--skip-real", "--images", str(IMAGES)]) as stack:
         yield stack
-    except BaseException:
-        print(stack.log("web.log")[-4000:], stack.log("worker.log")[-6000:], sep="\n")
-        raise
-    finally:
-        stack.stop()
 
 
 def token_of(stack: Stack, username: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from leaderboard import demo
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, deployed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -21,16 +21,8 @@ IMAGES = 40
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    deployment = Stack(flavour="embedded")
-    try:
-        deployment.start()
-        deployment.manage("load_demo", "--skip-real", "--images", str(IMAGES))
+    with deployed(demo=["--skip-real", "--images", str(IMAGES)]) as deployment:
         yield deployment
-    except BaseException:
-        print(deployment.log("web.log")[-4000:], deployment.log("worker.log")[-6000:], sep="\n")
-        raise
-    finally:
-        deployment.stop()
 
 
 @pytest.fixture(scope="module")

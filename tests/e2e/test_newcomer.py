@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHARED_DATA, shared_file
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, deployed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -34,18 +34,13 @@ SCORED_WITHIN_MS = 240_000
 def stack() -> Iterator[Stack]:
     shared_file("kitti/val.txt")
     shared_file("kaist-daynight/KAIST_annotation.json")
-    deployment = Stack(flavour="embedded")
-    deployment.env["SHARED_DATA_DIR"] = str(SHARED_DATA)
-    deployment.env.setdefault("SCORING_BOOTSTRAP_RESAMPLES", "40")
-    try:
-        deployment.start()
-        deployment.manage("load_demo", "--no-submissions", "--images", str(IMAGES), "--real", "kitti", "kaist")
+    env = {
+        "SHARED_DATA_DIR": str(SHARED_DATA),
+        "SCORING_BOOTSTRAP_RESAMPLES": os.environ.get("SCORING_BOOTSTRAP_RESAMPLES", "40"),
+    }
+    demo = ["--no-submissions", "--images", str(IMAGES), "--real", "kitti", "kaist"]
+    with deployed(demo=demo, env=env) as deployment:
         yield deployment
-    except BaseException:
-        print(deployment.log("web.log")[-4000:], deployment.log("worker.log")[-6000:], sep="\n")
-        raise
-    finally:
-        deployment.stop()
 
 
 @pytest.fixture(scope="module")

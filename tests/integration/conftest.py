@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, deployed
 
 FLAVOURS = ("embedded", "services")
 
@@ -26,12 +26,5 @@ def stack(request) -> Iterator[Stack]:
     reason = _skip_reason(request.param)
     if reason:
         pytest.skip(reason)
-    deployment = Stack(flavour=request.param)
-    try:
-        deployment.start()
+    with deployed(request.param) as deployment:
         yield deployment
-    except BaseException:
-        print(deployment.log("web.log")[-4000:], deployment.log("worker.log")[-6000:], sep="\n")
-        raise
-    finally:
-        deployment.stop()

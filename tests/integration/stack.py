@@ -18,7 +18,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -174,6 +175,36 @@ class Stack:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+
+@contextmanager
+def deployed(
+    flavour: str = "embedded",
+    *,
+    demo: Sequence[str] | None = None,
+    env: dict[str, str] | None = None,
+    beat: bool = False,
+    database_url: str | None = None,
+    broker_url: str | None = None,
+) -> Iterator[Stack]:
+    """A started stack (migrated database, web server, worker), with ``load_demo *demo`` run when given.
+
+    The web server's and the worker's logs are printed when the block fails; the stack is stopped at
+    the end. The one way tests start a live site.
+    """
+    stack = Stack(flavour=flavour, database_url=database_url, broker_url=broker_url)
+    stack.env.update(env or {})
+    try:
+        stack.start(beat=beat)
+        if demo is not None:
+            stack.manage("load_demo", *demo)
+        yield stack
+    except BaseException:
+        print(stack.log("web.log")[-6000:], stack.log("worker.log")[-12000:], sep="\n")
+        raise
+    finally:
+        # A private server the test killed goes with its whole cluster: no database to drop there.
+        stack.stop(drop_database=database_url is None)
 
 
 def _with_database(url: str, name: str) -> str:

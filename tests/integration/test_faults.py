@@ -9,7 +9,6 @@ stale sweep (``--beat``) every second; a lost queued task is sent again after 3 
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 
@@ -21,12 +20,11 @@ import requests
 from leaderboard import demo
 from tests.integration.private_services import PrivatePostgres, PrivateRedis
 from tests.integration.site_client import Participant
-from tests.integration.stack import Stack, wait_for
-from tests.integration.test_scoring_stack import heavy_results
+from tests.integration.stack import Stack, deployed, wait_for
+from tests.integration.test_scoring_stack import IMAGES, heavy_results, load_demo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-IMAGES = 60
 TRACK = "demo-coco-detection"
 HEAVY = 300_000  # detections: scoring takes seconds, long enough to pull the plug under it
 
@@ -51,23 +49,18 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 @pytest.fixture  # overrides conftest's: on private servers that the tests may kill
 def stack(private_postgres: PrivatePostgres, private_redis: PrivateRedis) -> Iterator[Stack]:
-    deployment = Stack(flavour="services", database_url=private_postgres.url, broker_url=private_redis.url)
-    deployment.env.update(STALE_QUEUED_SECONDS="3", SCORING_BOOTSTRAP_RESAMPLES="20")
     try:
-        yield deployment.start(beat=True)
-    finally:
-        # Shown by pytest only when the test fails.
-        print(deployment.log("web.log")[-6000:], deployment.log("worker.log")[-12000:], sep="\n")
+        with deployed(
+            "services",
+            database_url=private_postgres.url,
+            broker_url=private_redis.url,
+            env={"STALE_QUEUED_SECONDS": "3", "SCORING_BOOTSTRAP_RESAMPLES": "20"},
+            beat=True,
+        ) as deployment:
+            yield deployment
+    except BaseException:
         print(private_postgres.log()[-3000:])
-        deployment.stop(drop_database=False)  # the whole private cluster goes
-
-
-def load_demo(stack: Stack) -> int:
-    stack.manage("load_demo", "--no-submissions", "--skip-real", "--images", str(IMAGES))
-    page = Participant(stack, "host-probe").http.get(stack.url("/submit/"), timeout=30).text
-    match = re.search(r'<option value="(\d+)"[^>]*>[^<]*Demo COCO-style detection', page)
-    assert match, page
-    return int(match.group(1))
+        raise
 
 
 def light_results(seed: int) -> bytes:

@@ -28,7 +28,7 @@ TRACK = "demo-coco-detection"
 
 
 def load_demo(stack: Stack) -> int:
-    stack.manage("load_demo", "--no-submissions", "--images", str(IMAGES))
+    stack.manage("load_demo", "--no-submissions", "--skip-real", "--images", str(IMAGES))
     page = Participant(stack, "host-probe").http.get(stack.url("/submit/"), timeout=30).text
     match = re.search(r'<option value="(\d+)"[^>]*>[^<]*Demo COCO-style detection', page)
     assert match, page

@@ -14,17 +14,22 @@ from django.urls import reverse
 
 from leaderboard import demo_transfer, selectors, services, tasks
 from leaderboard.models import Score, Submission, Track, TransferScore
+from tests.demo_data import load_demo
 
 pytestmark = pytest.mark.django_db
 TRACK = "demo-day2night-transfer"
 
 
-@pytest.fixture
-def scored_demo(settings) -> Track:
-    call_command("load_demo", "--images", "45", "--skip-real", stdout=io.StringIO())
-    track = Track.objects.get(slug=TRACK)
-    for submission in Submission.objects.filter(track=track):
+def score_day2night_baselines() -> None:
+    load_demo("--images", "45", "--skip-real")()
+    for submission in Submission.objects.filter(track__slug=TRACK):
         tasks.score_submission(submission.pk)
+
+
+@pytest.fixture
+def scored_demo(settings, demo_snapshots) -> Track:
+    demo_snapshots.restore("day2night-scored", score_day2night_baselines)
+    track = Track.objects.get(slug=TRACK)
     assert not Submission.objects.filter(track=track).exclude(status=Submission.Status.SCORED).exists()
     return track
 
@@ -121,8 +126,8 @@ DET = json.dumps([{"image_id": 1, "category_id": 3, "bbox": [10, 10, 50, 40], "s
         ),
     ],
 )
-def test_bad_archives_are_refused_naming_the_member(settings, files, expected):
-    call_command("load_demo", "--images", "30", "--skip-real", "--no-submissions", stdout=io.StringIO())
+def test_bad_archives_are_refused_naming_the_member(settings, demo_snapshots, files, expected):
+    demo_snapshots.restore("generated-30", load_demo("--images", "30", "--skip-real", "--no-submissions"))
     user = User.objects.create_user("tess")
     with pytest.raises(services.SubmissionRefused) as refused:
         services.submission_create(
