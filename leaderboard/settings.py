@@ -105,10 +105,15 @@ AUTH_PASSWORD_VALIDATORS = [
 # so limits are approximate there; set CACHE_URL=redis://... for exact ones.
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+RATELIMIT_IP_META_KEY = "leaderboard.ratelimits.client_address"
+# Every limit of the site and the API, counted by leaderboard/ratelimits.py.
 RATE_LIMITS = {
     "login": env.str("LOGIN_RATE", default="10/5m"),
     "signup": env.str("SIGNUP_RATE", default="10/h"),
     "upload": env.str("UPLOAD_RATE", default="20/h"),
+    "token": env.str("API_TOKEN_RATE", default="20/minute"),
+    "api-anon": env.str("API_ANON_RATE", default="120/minute"),
+    "api-user": env.str("API_USER_RATE", default="600/minute"),
 }
 
 LOGIN_URL = "login"
@@ -165,16 +170,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-    ],
-    "DEFAULT_THROTTLE_RATES": {
-        "anon": env.str("API_ANON_RATE", default="120/minute"),
-        "user": env.str("API_USER_RATE", default="600/minute"),
-        "submissions": env.str("API_SUBMIT_RATE", default="30/hour"),
-        "token": env.str("API_TOKEN_RATE", default="20/minute"),
-    },
+    "DEFAULT_THROTTLE_CLASSES": ["leaderboard.ratelimits.ApiThrottle"],
     "EXCEPTION_HANDLER": "leaderboard.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

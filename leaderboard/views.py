@@ -14,7 +14,6 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.core import is_ratelimited
 
 import evaluator
 import evaluator.guide
@@ -22,6 +21,7 @@ import evaluator.guide
 from . import kits, scoring, selectors, services
 from .forms import TRANSFER_ONLY, SignupForm, SubmissionDetailsForm, SubmissionForm
 from .models import Benchmark, Strategy, Submission, Track
+from .ratelimits import limited
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -298,15 +298,6 @@ def submission_status(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-def _limited(request: HttpRequest, group: str, key: str) -> bool:
-    """Count this POST against a rate limit of settings.RATE_LIMITS; True once over it."""
-    if request.method != "POST":
-        return False
-    return is_ratelimited(
-        request, group=group, key=key, rate=settings.RATE_LIMITS[group], method="POST", increment=True
-    )
-
-
 def _too_large(request: HttpRequest) -> bool:
     # Checked on the declared length, before Django reads the body to disk.
     try:
@@ -326,7 +317,7 @@ def submit(request: HttpRequest) -> HttpResponse:
         return _refused(
             request, f"The upload is larger than the limit of {settings.MAX_UPLOAD_MB} MB; it was not read.", status=413
         )
-    if _limited(request, "upload", "user"):
+    if limited(request, group="upload", key="user", method="POST"):
         return _refused(request, "Too many uploads in a short time; wait a while and try again.", status=429)
     form = SubmissionForm(request.POST or None, request.FILES or None, initial={"track": request.GET.get("track")})
     if request.method == "POST" and form.is_valid():
@@ -371,7 +362,7 @@ def _submit_tracks(request: HttpRequest) -> dict[str, dict]:
 
 
 def signup(request: HttpRequest) -> HttpResponse:
-    if _limited(request, "signup", "ip"):
+    if limited(request, group="signup", key="ip", method="POST"):
         return _refused(request, "Too many sign-ups from your address; try later.", status=429)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -390,7 +381,7 @@ class RateLimitedLoginView(LoginView):
     """Django's log-in, with attempts limited per username and per address."""
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if _limited(request, "login", "post:username") or _limited(request, "login", "ip"):
+        if limited(request, group="login", key="post:username") or limited(request, group="login", key="ip"):
             return _refused(request, "Too many log-in attempts; wait a few minutes.", status=429)
         return super().post(request, *args, **kwargs)
 

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularSwaggerView
-from rest_framework import mixins, parsers, permissions, renderers, routers, status, throttling, viewsets
+from rest_framework import mixins, parsers, permissions, renderers, routers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
@@ -22,12 +22,12 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 import evaluator
 from leaderboard import kits, selectors, services
 from leaderboard.models import Benchmark, Score, Split, Submission, Track
+from leaderboard.ratelimits import TokenThrottle, UploadThrottle
 
 from . import filters, serializers
 from .errors import Refused
@@ -51,25 +51,6 @@ class ZipRenderer(renderers.BaseRenderer):
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
-
-
-class ScopedUserThrottle(throttling.UserRateThrottle):
-    """A per-user (or per-address) rate read from DEFAULT_THROTTLE_RATES[scope] when set there."""
-
-    default_rate: str
-
-    def get_rate(self) -> str:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or self.default_rate
-
-
-class SubmissionCreateThrottle(ScopedUserThrottle):
-    scope = "submissions"
-    default_rate = "30/hour"
-
-
-class TokenThrottle(ScopedUserThrottle):
-    scope = "token"
-    default_rate = "20/minute"
 
 
 class PublicViewSet(viewsets.ReadOnlyModelViewSet):
@@ -226,7 +207,7 @@ class SubmissionViewSet(
     def get_throttles(self):
         throttles = super().get_throttles()
         if self.action == "create":
-            throttles.append(SubmissionCreateThrottle())
+            throttles.append(UploadThrottle())
         return throttles
 
     def get_parsers(self):

@@ -11,8 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from leaderboard import demo
 from leaderboard.models import Track
 from tests.demo_data import load_demo
-
-DEMO_IMAGES = 40
+from tests.factories import DEMO_IMAGES, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -38,12 +37,12 @@ def gt_data() -> dict:
 
 @pytest.fixture
 def user(db) -> User:
-    return User.objects.create_user("alice", password="a-long-password-1")
+    return UserFactory(username="alice", password="a-long-password-1")
 
 
 @pytest.fixture
 def other_user(db) -> User:
-    return User.objects.create_user("bob", password="a-long-password-2")
+    return UserFactory(username="bob", password="a-long-password-2")
 
 
 def results_upload(gt_data: dict, *, profile: int = 1, seed: int = 1, name: str = "results.json") -> SimpleUploadedFile:

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from leaderboard import services, tasks
 from leaderboard.models import Submission
+from tests.factories import SubmissionFactory
 from tests.leaderboard.conftest import raw_upload, results_upload
 
 pytestmark = pytest.mark.django_db
@@ -16,12 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def scored_submission(user, track, gt_data) -> Submission:
-    submission = services.submission_create(
-        user=user, track=track, upload=results_upload(gt_data), method_name="Cascade R-CNN"
-    )
-    tasks.score_submission(submission.pk)
-    submission.refresh_from_db()
-    return submission
+    return SubmissionFactory(user=user, track=track, method_name="Cascade R-CNN", scored=True)
 
 
 def test_public_pages_render(client, track, scored_submission):
@@ -95,7 +91,7 @@ def test_bad_upload_shows_the_engine_message(client, user, track):
 
 def test_failed_submission_shows_the_reason_to_its_owner(client, user, track, gt_data):
     # Unknown ids are refused at upload now; a file can still fail at scoring (the split changed meanwhile).
-    submission = services.submission_create(user=user, track=track, upload=results_upload(gt_data), method_name="x")
+    submission = SubmissionFactory(user=user, track=track, method_name="x")
     services.submission_fail(submission=submission, message="record 1: image_id 424242 is gone", by_user=True)
     client.force_login(user)
     page = client.get(reverse("submission", args=[submission.pk])).content.decode()
@@ -104,7 +100,7 @@ def test_failed_submission_shows_the_reason_to_its_owner(client, user, track, gt
 
 
 def test_strangers_cannot_see_unfinished_or_hidden_submissions(client, other_user, user, track, gt_data):
-    queued = services.submission_create(user=user, track=track, upload=results_upload(gt_data), method_name="x")
+    queued = SubmissionFactory(user=user, track=track, method_name="x")
     client.force_login(other_user)
     assert client.get(reverse("submission", args=[queued.pk])).status_code == 404
     assert client.get(reverse("submission-status", args=[queued.pk])).status_code == 404
@@ -159,7 +155,7 @@ def test_signup_logs_in_and_profile_lists_submissions(client, track, gt_data):
 
 
 def test_status_is_json(client, user, track, gt_data):
-    submission = services.submission_create(user=user, track=track, upload=results_upload(gt_data), method_name="x")
+    submission = SubmissionFactory(user=user, track=track, method_name="x")
     client.force_login(user)
     response = client.get(reverse("submission-status", args=[submission.pk]))
     assert response["Content-Type"] == "application/json"
@@ -181,17 +177,9 @@ def test_submission_page_carries_its_curves_and_plotly_from_our_static_files(cli
 
 
 def test_compare_page_overlays_the_chosen_submissions(client, user, other_user, track, gt_data):
-    first = services.submission_create(
-        user=user, track=track, upload=results_upload(gt_data, profile=3, seed=1), method_name="Strong"
-    )
-    second = services.submission_create(
-        user=other_user, track=track, upload=results_upload(gt_data, profile=0, seed=2), method_name="Weak"
-    )
-    hidden = services.submission_create(
-        user=other_user, track=track, upload=results_upload(gt_data, profile=1, seed=3), method_name="Hidden"
-    )
-    for submission in (first, second, hidden):
-        tasks.score_submission(submission.pk)
+    first = SubmissionFactory(user=user, track=track, profile=3, seed=1, method_name="Strong", scored=True)
+    second = SubmissionFactory(user=other_user, track=track, profile=0, seed=2, method_name="Weak", scored=True)
+    hidden = SubmissionFactory(user=other_user, track=track, profile=1, seed=3, method_name="Hidden", scored=True)
     Submission.objects.filter(pk=hidden.pk).update(is_hidden=True)
 
     url = reverse("track-compare", args=[track.slug]) + f"?id={first.pk}&id={second.pk}&id={hidden.pk}"
@@ -220,11 +208,7 @@ def test_submission_page_carries_the_analyze_breakdown(client, scored_submission
 def test_compare_page_carries_each_submissions_analyze_bar(client, user, other_user, track, gt_data):
     chosen = []
     for owner, name, profile in ((user, "A <b>one</b>", 3), (other_user, "B", 0)):
-        submission = services.submission_create(
-            user=owner, track=track, upload=results_upload(gt_data, profile=profile), method_name=name
-        )
-        tasks.score_submission(submission.pk)
-        chosen.append(submission)
+        chosen.append(SubmissionFactory(user=owner, track=track, profile=profile, method_name=name, scored=True))
     url = reverse("track-compare", args=[track.slug]) + "".join(f"&id={s.pk}" for s in chosen).replace("&", "?", 1)
     response = client.get(url)
     page = response.content.decode()
