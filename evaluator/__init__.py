@@ -11,7 +11,7 @@ A pure library (standard library, numpy and pycocotools-compatible maths only)::
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,26 @@ def evaluate(
     return module.evaluate(ground_truth, results)
 
 
+def basic_interval(values: np.ndarray, estimate: float, *, level: float = 0.95) -> tuple[float, float] | None:
+    """The basic (reflected) bootstrap interval ``(2 * estimate - q_hi, 2 * estimate - q_lo)``.
+
+    ``q_lo``/``q_hi`` are the percentiles of the finite ``values`` at the two tails.
+    AP is biased upwards on a finite test set, and resampled APs sit above the
+    estimate by a similar amount (an image drawn several times adds its detections
+    and objects in clumps, which raises the precision read at each recall
+    threshold); the percentile interval then lies above the estimate and misses the
+    true AP, while the reflected one moves against the bias. None without a finite
+    value.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) == 0 or not np.isfinite(estimate):
+        return None
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(2 * estimate - high), float(2 * estimate - low)
+
+
 def bootstrap_interval(
     ground_truth: Any,
     results: Any,
@@ -65,9 +85,11 @@ def bootstrap_interval(
     resamples: int = 200,
     seed: int = 0,
     level: float = 0.95,
+    estimate: float | None = None,
 ) -> tuple[float, float] | None:
-    """A percentile bootstrap interval over images for the protocol's primary metric.
+    """A basic bootstrap interval over images for the protocol's primary metric (:func:`basic_interval`).
 
+    ``estimate`` is the primary metric on the same images, computed when not given.
     None for protocols without a bootstrap (see each protocol's ``bootstrap``).
     """
     module = get_protocol(protocol)
@@ -75,13 +97,44 @@ def bootstrap_interval(
         return None
     if images is not None:
         ground_truth, results = module.restrict(ground_truth, results, frozenset(images))
+    if estimate is None:
+        estimate = module.evaluate(ground_truth, results).stats.get(module.PRIMARY, float("nan"))
     values = module.bootstrap(ground_truth, results, resamples=resamples, seed=seed)
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return None
-    tail = (1.0 - level) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return float(low), float(high)
+    return basic_interval(values, float(estimate), level=level)
+
+
+def evaluate_subsets(
+    ground_truth: Any,
+    results: Any,
+    *,
+    protocol: str,
+    subsets: Mapping[str, Collection[int | str] | None],
+    resamples: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, tuple[Evaluation, tuple[float, float] | None]]:
+    """The evaluation and bootstrap interval of each named subset of images (None: all).
+
+    Protocols that can (COCO) match once and derive every subset from those matches.
+    """
+    module = get_protocol(protocol)
+    if hasattr(module, "evaluate_subsets"):
+        return module.evaluate_subsets(ground_truth, results, subsets, resamples=resamples, seed=seed, level=level)
+    out = {}
+    for name, images in subsets.items():
+        evaluation = evaluate(ground_truth, results, protocol=protocol, images=images)
+        interval = bootstrap_interval(
+            ground_truth,
+            results,
+            protocol=protocol,
+            images=images,
+            resamples=resamples,
+            seed=seed,
+            level=level,
+            estimate=evaluation.stats.get(module.PRIMARY, float("nan")),
+        )
+        out[name] = (evaluation, interval)
+    return out
 
 
 def evaluate_files(ground_truth_path: str | Path, results_path: str | Path, *, protocol: str) -> Evaluation:
@@ -100,9 +153,11 @@ __all__ = [
     "Problem",
     "UnknownProtocol",
     "__version__",
+    "basic_interval",
     "bootstrap_interval",
     "evaluate",
     "evaluate_files",
+    "evaluate_subsets",
     "get_protocol",
     "image_ids",
     "load_ground_truth",

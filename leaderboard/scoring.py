@@ -107,17 +107,22 @@ def evaluate(submission: Submission) -> tuple[list[CellResult], list[TransferRes
         gt = ground_truth.load(split)
         results = evaluator.load_results(path, protocol=track.protocol, ground_truth=gt)
         public = ground_truth.public_image_ids(split, gt)
+        subsets = {Score.Subset.FULL: None, Score.Subset.PUBLIC: public}
+        scored = evaluator.evaluate_subsets(
+            gt, results, protocol=track.protocol, subsets=subsets, resamples=settings.SCORING_BOOTSTRAP_RESAMPLES
+        )
         return [
             CellResult(
-                split.pk, split.checksum, 1, subset,
-                evaluator.evaluate(gt, results, protocol=track.protocol, images=images),
+                split.pk,
+                split.checksum,
+                1,
+                subset,
+                evaluation,
                 explorer_data(track.protocol, gt, results, images),
-                evaluator.bootstrap_interval(
-                    gt, results, protocol=track.protocol, images=images, resamples=settings.SCORING_BOOTSTRAP_RESAMPLES
-                ),
+                interval,
             )
-            for subset, images in ((Score.Subset.FULL, None), (Score.Subset.PUBLIC, public))
-        ], []  # fmt: skip
+            for (subset, images), (evaluation, interval) in zip(subsets.items(), scored.values(), strict=True)
+        ], []
 
     sequence = domains(track)
     names = [d.name for d in sequence]

@@ -16,6 +16,7 @@ category has no ground truth in that area range.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import numpy as np
 from ..formats import coco as coco_format
 from ..formats.coco import CocoGroundTruth, CocoResults, frozen
 from ..types import AnalysisInput, BoxSet, ClassResult, Evaluation
+from ._coco_accumulate import accumulate_curves, weighted_curves
 from ._coco_match import match_groups
 
 NAME = "coco"
@@ -69,14 +71,10 @@ def image_ids(gt: CocoGroundTruth) -> tuple[int, ...]:
     return tuple(int(i) for i in gt.image_ids)
 
 
-def restrict(
-    gt: CocoGroundTruth, results: CocoResults, images: frozenset[int | str]
-) -> tuple[CocoGroundTruth, CocoResults]:
-    """Ground truth and detections of ``images`` only."""
-    keep_image = np.isin(gt.image_ids, np.array(sorted(int(i) for i in images), dtype=np.int64))
+def _restrict_ground_truth(gt: CocoGroundTruth, keep_image: np.ndarray) -> CocoGroundTruth:
     new_index = np.cumsum(keep_image) - 1
     keep_ann = keep_image[gt.ann_image]
-    sub_gt = replace(
+    return replace(
         gt,
         image_ids=frozen(gt.image_ids[keep_image]),
         image_meta=tuple(m for m, keep in zip(gt.image_meta, keep_image, strict=True) if keep),
@@ -87,6 +85,17 @@ def restrict(
         area=frozen(gt.area[keep_ann]),
         iscrowd=frozen(gt.iscrowd[keep_ann]),
     )
+
+
+def _image_mask(gt: CocoGroundTruth, images: frozenset[int | str]) -> np.ndarray:
+    return np.isin(gt.image_ids, np.array(sorted(int(i) for i in images), dtype=np.int64))
+
+
+def restrict(
+    gt: CocoGroundTruth, results: CocoResults, images: frozenset[int | str]
+) -> tuple[CocoGroundTruth, CocoResults]:
+    """Ground truth and detections of ``images`` only."""
+    sub_gt = _restrict_ground_truth(gt, _image_mask(gt, images))
     keep_det = np.isin(results.image_id, sub_gt.image_ids)
     sub_results = replace(
         results,
@@ -103,9 +112,14 @@ class _Detections:
 
     ``image``/``category`` are indices into the ground truth's arrays; ``rank`` is
     the position within the image-category group (pycocotools keeps rank < 100).
+    ``by_category`` lists the rows in accumulate's order (category, then descending
+    score, then image, then rank), category k's rows being
+    ``by_category[category_start[k]:category_start[k+1]]``.
     """
 
-    def __init__(self, gt: CocoGroundTruth, results: CocoResults) -> None:
+    def __init__(self, gt: CocoGroundTruth, results: CocoResults | None) -> None:
+        if results is None:
+            return
         image = np.searchsorted(gt.image_ids, results.image_id)
         category = np.searchsorted(gt.category_ids, results.category_id)
         image = np.minimum(image, max(len(gt.image_ids) - 1, 0))
@@ -129,6 +143,25 @@ class _Detections:
         self.bbox = np.ascontiguousarray(results.bbox[order])
         self.score = results.score[order]
         self.area = self.bbox[:, 2] * self.bbox[:, 3]
+        self._sort_by_category(num_categories)
+
+    def _sort_by_category(self, num_categories: int) -> None:
+        # Global order of pycocotools: mergesort on -score of the image-ordered concatenation.
+        self.by_category = np.lexsort((self.rank, self.image, -self.score, self.category))
+        self.category_start = np.searchsorted(self.category[self.by_category], np.arange(num_categories + 1))
+
+    def subset(self, keep: np.ndarray, new_image: np.ndarray, num_categories: int) -> _Detections:
+        """The rows where ``keep``, images renumbered by ``new_image``."""
+        sub = _Detections.__new__(_Detections)
+        sub.image = new_image[self.image[keep]]
+        sub.category = self.category[keep]
+        sub.key = sub.image * num_categories + sub.category
+        sub.rank = self.rank[keep]
+        sub.bbox = self.bbox[keep]
+        sub.score = self.score[keep]
+        sub.area = self.area[keep]
+        sub._sort_by_category(num_categories)
+        return sub
 
 
 def _match(
@@ -155,6 +188,46 @@ def _match(
     )
 
 
+class Matches:
+    """The matching of one submission, from which every figure of a subset of its images follows.
+
+    Matching is per image, so the matches of a subset of images are the full
+    matches restricted to it (:meth:`restrict`): the public split needs no second
+    matching. ``matched``/``ignored`` are bool [A x T x D] over ``dets``' rows.
+    """
+
+    def __init__(self, gt: CocoGroundTruth, dets: _Detections, matched: np.ndarray, ignored: np.ndarray) -> None:
+        self.gt = gt
+        self.dets = dets
+        self.matched = matched
+        self.ignored = ignored
+
+    @classmethod
+    def of(cls, gt: CocoGroundTruth, results: CocoResults) -> Matches:
+        dets = _Detections(gt, results)
+        return cls(gt, dets, *_match(gt, dets))
+
+    def restrict(self, images: frozenset[int | str]) -> Matches:
+        """The matches of ``images`` only (ids outside the split are left out)."""
+        keep_image = _image_mask(self.gt, images)
+        new_index = np.cumsum(keep_image) - 1
+        keep = keep_image[self.dets.image]
+        dets = self.dets.subset(keep, new_index, len(self.gt.category_ids))
+        return Matches(
+            _restrict_ground_truth(self.gt, keep_image), dets, self.matched[:, :, keep], self.ignored[:, :, keep]
+        )
+
+
+def _kept_objects(gt: CocoGroundTruth) -> np.ndarray:
+    """int64 [K x A]: objects that are not ignored (``gtIgnore == 0``) per category and area range."""
+    num_k = len(gt.category_ids)
+    counts = np.zeros((num_k, len(AREA_RANGES)), dtype=np.int64)
+    for a, (lo, hi) in enumerate(AREA_RANGES):
+        kept = ~(gt.iscrowd | (gt.area < lo) | (gt.area > hi))
+        counts[:, a] = np.bincount(gt.ann_category[kept], minlength=num_k)
+    return counts
+
+
 def _accumulate(
     gt: CocoGroundTruth,
     dets: _Detections,
@@ -167,46 +240,20 @@ def _accumulate(
     precision = -np.ones((num_t, num_r, num_k, num_a, num_m))
     recall = -np.ones((num_t, num_k, num_a, num_m))
     scores = -np.ones((num_t, num_r, num_k, num_a, num_m))
-    gt_kept = [
-        ~(gt.iscrowd | (gt.area < lo) | (gt.area > hi)) for lo, hi in AREA_RANGES
-    ]  # [A] of bool [N]: gtIgnore == 0
-    by_category = np.argsort(dets.category, kind="stable")
-    bounds = np.searchsorted(dets.category[by_category], np.arange(num_k + 1))
-    for k in range(num_k):
-        rows = by_category[bounds[k] : bounds[k + 1]]
-        # Global order of pycocotools: mergesort on -score of the image-ordered concatenation.
-        rows = rows[np.lexsort((dets.rank[rows], dets.image[rows], -dets.score[rows]))]
-        is_k = gt.ann_category == k
-        for m, max_det in enumerate(max_dets):
-            sel = rows[dets.rank[rows] < max_det]
-            nd = len(sel)
-            sorted_scores = dets.score[sel]
-            for a in range(num_a):
-                npig = int(np.count_nonzero(gt_kept[a] & is_k))
-                if npig == 0:
-                    continue
-                dtm = matched[a][:, sel]
-                dtig = ignored[a][:, sel]
-                tp_sum = np.cumsum(dtm & ~dtig, axis=1).astype(dtype=float)
-                fp_sum = np.cumsum(~dtm & ~dtig, axis=1).astype(dtype=float)
-                if nd == 0:
-                    recall[:, k, a, m] = 0
-                    precision[:, :, k, a, m] = 0
-                    scores[:, :, k, a, m] = 0
-                    continue
-                rc = tp_sum / npig
-                pr = tp_sum / (fp_sum + tp_sum + np.spacing(1))
-                recall[:, k, a, m] = rc[:, -1]
-                envelope = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
-                for t in range(num_t):
-                    inds = np.searchsorted(rc[t], RECALL_THRESHOLDS, side="left")
-                    valid = inds < nd
-                    q = np.zeros(num_r)
-                    ss = np.zeros(num_r)
-                    q[valid] = envelope[t, inds[valid]]
-                    ss[valid] = sorted_scores[inds[valid]]
-                    precision[t, :, k, a, m] = q
-                    scores[t, :, k, a, m] = ss
+    accumulate_curves(
+        dets.category_start,
+        dets.by_category,
+        dets.rank,
+        dets.score,
+        matched,
+        ignored,
+        _kept_objects(gt),
+        np.array(max_dets, dtype=np.int64),
+        RECALL_THRESHOLDS,
+        precision,
+        recall,
+        scores,
+    )
     return precision, recall, scores
 
 
@@ -290,11 +337,14 @@ def _curves(gt: CocoGroundTruth, precision: np.ndarray, scores: np.ndarray) -> d
 
 
 def evaluate(gt: CocoGroundTruth, results: CocoResults) -> Evaluation:
+    return evaluate_matches(Matches.of(gt, results))
+
+
+def evaluate_matches(matches: Matches) -> Evaluation:
     from .. import __version__
 
-    dets = _Detections(gt, results)
-    matched, ignored = _match(gt, dets)
-    precision, recall, scores = _accumulate(gt, dets, matched, ignored)
+    gt, dets = matches.gt, matches.dets
+    precision, recall, scores = _accumulate(gt, dets, matches.matched, matches.ignored)
     return Evaluation(
         protocol=NAME,
         stats=_summarize(precision, recall),
@@ -332,71 +382,99 @@ def analysis_input(gt: CocoGroundTruth, results: CocoResults) -> AnalysisInput:
     )
 
 
-def _bootstrap_groups(gt: CocoGroundTruth, results: CocoResults) -> tuple[list, np.ndarray]:
-    dets = _Detections(gt, results)
-    matched, ignored = _match(gt, dets)
-    num_images, num_k = len(gt.image_ids), len(gt.category_ids)
-    kept_gt = ~gt.iscrowd & (gt.area >= AREA_RANGES[0][0]) & (gt.area <= AREA_RANGES[0][1])
-    objects = np.zeros((num_k, num_images))
-    np.add.at(objects, (gt.ann_category[kept_gt], gt.ann_image[kept_gt]), 1)
-    by_category = np.argsort(dets.category, kind="stable")
-    bounds = np.searchsorted(dets.category[by_category], np.arange(num_k + 1))
-    groups = []
-    for k in range(num_k):
-        rows = by_category[bounds[k] : bounds[k + 1]]
-        rows = rows[np.lexsort((dets.rank[rows], dets.image[rows], -dets.score[rows]))]
-        tp = (matched[0][:, rows] & ~ignored[0][:, rows]).astype(float)
-        fp = (~matched[0][:, rows] & ~ignored[0][:, rows]).astype(float)
-        groups.append((dets.image[rows], tp, fp))
-    return groups, objects
+class BootstrapCurves:
+    """What the bootstrap of AP needs from the matches (maxDets 100, area all): each
+    detection's image in accumulate's order, the rows that are not false positives per
+    IoU threshold and category (see ``weighted_curves``), and the objects that count per
+    category and image (``objects`` [K x I])."""
+
+    def __init__(self, matches: Matches) -> None:
+        gt, dets = matches.gt, matches.dets
+        rows = dets.by_category
+        self.category_start = dets.category_start
+        self.image = dets.image[rows]
+        matched = matches.matched[0][:, rows]
+        ignored = matches.ignored[0][:, rows]
+        marked = matched | ignored
+        listed = [np.flatnonzero(marked[t]) for t in range(len(marked))]
+        offsets = np.cumsum([0] + [len(rows_t) for rows_t in listed])
+        self.marked_start = np.stack(
+            [offsets[t] + np.searchsorted(rows_t, dets.category_start) for t, rows_t in enumerate(listed)]
+        )
+        self.marked_row = np.concatenate(listed) if listed else np.zeros(0, dtype=np.int64)
+        self.marked_tp = np.concatenate([(matched[t] & ~ignored[t])[rows_t] for t, rows_t in enumerate(listed)])
+        lo, hi = AREA_RANGES[0]
+        kept = ~gt.iscrowd & (gt.area >= lo) & (gt.area <= hi)
+        self.objects = np.zeros((len(gt.category_ids), len(gt.image_ids)))
+        np.add.at(self.objects, (gt.ann_category[kept], gt.ann_image[kept]), 1)
+
+    @property
+    def num_images(self) -> int:
+        return self.objects.shape[1]
+
+    def weighted_ap(self, weights: np.ndarray) -> float:
+        """AP with image i counted ``weights[i]`` times; all ones gives the stat ``AP`` exactly."""
+        npig = self.objects @ weights
+        present = npig > 0
+        if not present.any():
+            return float("nan")
+        precision = np.zeros((len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS), len(npig)))
+        weighted_curves(
+            self.category_start,
+            self.image,
+            self.marked_start,
+            self.marked_row,
+            self.marked_tp,
+            weights,
+            npig,
+            RECALL_THRESHOLDS,
+            precision,
+        )
+        return float(np.mean(precision[:, :, present].ravel()))
 
 
-def weighted_ap(groups: list, objects: np.ndarray, weights: np.ndarray) -> float:
-    """AP with each image counted ``weights[i]`` times; all ones gives the stat ``AP`` exactly."""
-    num_t, num_r = len(IOU_THRESHOLDS), len(RECALL_THRESHOLDS)
-    precisions = []
-    for k, (image, tp, fp) in enumerate(groups):
-        npig = float(objects[k] @ weights)
-        if npig == 0:
-            continue
-        q = np.zeros((num_t, num_r))
-        nd = len(image)
-        if nd:
-            w = weights[image]
-            tp_sum = np.cumsum(tp * w, axis=1)
-            fp_sum = np.cumsum(fp * w, axis=1)
-            rc = tp_sum / npig
-            pr = tp_sum / (fp_sum + tp_sum + np.spacing(1))
-            envelope = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
-            if nd <= 256:
-                # Rows are sorted, so counting the recalls below a threshold is searchsorted's "left"
-                # index, for every IoU threshold at once.
-                inds = (rc[:, :, None] < RECALL_THRESHOLDS[None, None, :]).sum(axis=1)
-            else:
-                inds = np.stack([np.searchsorted(rc[t], RECALL_THRESHOLDS, side="left") for t in range(num_t)])
-            valid = inds < nd
-            rows = np.broadcast_to(np.arange(num_t)[:, None], inds.shape)
-            q[valid] = envelope[rows[valid], inds[valid]]
-        precisions.append(q.ravel())
-    return float(np.mean(np.concatenate(precisions))) if precisions else float("nan")
-
-
-def bootstrap(gt: CocoGroundTruth, results: CocoResults, *, resamples: int = 200, seed: int = 0) -> np.ndarray:
+def bootstrap_matches(matches: Matches, *, resamples: int = 200, seed: int = 0) -> np.ndarray:
     """AP (IoU .50:.95, all areas, 100 detections) on ``resamples`` bootstrap resamples of the images.
 
     Each resample draws the split's images with replacement (seeded); an image drawn
     n times counts n times: its detections and objects weigh n in the cumulative
-    true and false positives and in the number of objects. This equals scoring the
-    duplicated images, except that the copies of a detection enter the curve in one
-    step instead of n adjacent ones, which can only move the precision envelope at
-    the recall points between those steps. A category none of whose objects was
-    drawn drops out of that resample's mean, as it would from COCO's.
+    true and false positives and in the number of objects, exactly as if the copies
+    were scored as separate images (copies of a detection tie and rank side by side,
+    which moves no point of the precision envelope). A category none of whose
+    objects was drawn drops out of that resample's mean, as it would from COCO's.
     """
-    groups, objects = _bootstrap_groups(gt, results)
-    num_images = objects.shape[1]
+    curves = BootstrapCurves(matches)
+    num_images = curves.num_images
     rng = np.random.default_rng(seed)
     values = np.empty(resamples)
     for b in range(resamples):
         weights = np.bincount(rng.integers(0, num_images, num_images), minlength=num_images).astype(float)
-        values[b] = weighted_ap(groups, objects, weights)
+        values[b] = curves.weighted_ap(weights)
     return values
+
+
+def bootstrap(gt: CocoGroundTruth, results: CocoResults, *, resamples: int = 200, seed: int = 0) -> np.ndarray:
+    """:func:`bootstrap_matches` of the matches of ``results``."""
+    return bootstrap_matches(Matches.of(gt, results), resamples=resamples, seed=seed)
+
+
+def evaluate_subsets(
+    gt: CocoGroundTruth,
+    results: CocoResults,
+    subsets: Mapping[str, Collection[int | str] | None],
+    *,
+    resamples: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, tuple[Evaluation, tuple[float, float] | None]]:
+    """Each subset's evaluation and basic bootstrap interval of AP, from one matching."""
+    from .. import basic_interval
+
+    matches = Matches.of(gt, results)
+    out = {}
+    for name, images in subsets.items():
+        subset = matches if images is None else matches.restrict(frozenset(images))
+        evaluation = evaluate_matches(subset)
+        values = bootstrap_matches(subset, resamples=resamples, seed=seed)
+        out[name] = (evaluation, basic_interval(values, evaluation.stats[PRIMARY], level=level))
+    return out

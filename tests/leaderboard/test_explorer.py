@@ -75,9 +75,9 @@ def test_scored_submission_stores_explorer_data_for_both_subsets(user, track, gt
 
 def test_bootstrap_with_every_image_once_is_the_ap_and_intervals_cover_it(demo_pair):
     gt, results = demo_pair
-    groups, objects = coco._bootstrap_groups(gt, results)
+    curves = coco.BootstrapCurves(coco.Matches.of(gt, results))
     ap = evaluator.evaluate(gt, results, protocol="coco").stats["AP"]
-    assert coco.weighted_ap(groups, objects, np.ones(objects.shape[1])) == ap
+    assert curves.weighted_ap(np.ones(curves.num_images)) == ap
     low, high = evaluator.bootstrap_interval(gt, results, protocol="coco", resamples=100)
     assert low < ap < high
     assert (low, high) == evaluator.bootstrap_interval(gt, results, protocol="coco", resamples=100)  # seeded

@@ -1,0 +1,194 @@
+"""Precision-recall curves of COCO's ``accumulate``, compiled with numba.
+
+One curve is the detections of one category, in pycocotools' global order
+(descending score, stable over images in id order), each a true positive, a false
+positive or ignored at one IoU threshold. The floating-point operations are those
+of ``accumulate``: cumulative sums, ``tp / (fp + tp + eps)``, the precision envelope
+(the running maximum from the end) and, per recall threshold r, the first point
+whose recall reaches r (``searchsorted(..., side="left")``). The bootstrap uses the
+same curve with each detection and object weighted by its image's draw count.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_EPS = np.spacing(1)
+
+
+@numba.njit(cache=True, nogil=True)
+def _curve(
+    tp: np.ndarray,
+    fp: np.ndarray,
+    weight: np.ndarray,
+    npig: float,
+    recall_thresholds: np.ndarray,
+    precision_out: np.ndarray,
+    row_out: np.ndarray,
+    rc: np.ndarray,
+    pr: np.ndarray,
+) -> float:
+    """Fill ``precision_out`` [R] and ``row_out`` [R] (the point read, -1 past the last
+    recall) for one curve of ``len(tp)`` points; returns the last recall."""
+    nd = len(tp)
+    tp_sum = 0.0
+    fp_sum = 0.0
+    for i in range(nd):
+        if tp[i]:
+            tp_sum += weight[i]
+        elif fp[i]:
+            fp_sum += weight[i]
+        rc[i] = tp_sum / npig
+        pr[i] = tp_sum / (fp_sum + tp_sum + _EPS)
+    r = len(recall_thresholds) - 1
+    last = rc[nd - 1]
+    while r >= 0 and recall_thresholds[r] > last:
+        precision_out[r] = 0.0
+        row_out[r] = -1
+        r -= 1
+    running = 0.0
+    for i in range(nd - 1, -1, -1):
+        if pr[i] > running:
+            running = pr[i]
+        below = rc[i - 1] if i > 0 else -1.0
+        while r >= 0 and recall_thresholds[r] > below:
+            precision_out[r] = running
+            row_out[r] = i
+            r -= 1
+    return last
+
+
+@numba.njit(cache=True, nogil=True)
+def accumulate_curves(
+    category_start: np.ndarray,
+    rows: np.ndarray,
+    rank: np.ndarray,
+    score: np.ndarray,
+    matched: np.ndarray,
+    ignored: np.ndarray,
+    npig: np.ndarray,
+    max_dets: np.ndarray,
+    recall_thresholds: np.ndarray,
+    precision: np.ndarray,
+    recall: np.ndarray,
+    scores: np.ndarray,
+) -> None:
+    """pycocotools' accumulate() into ``precision`` [T x R x K x A x M], ``recall``
+    [T x K x A x M] and ``scores`` (filled with -1 by the caller).
+
+    ``rows[category_start[k]:category_start[k+1]]`` are category k's detection rows in
+    the global order; ``matched``/``ignored`` [A x T x D] come from the matching;
+    ``npig`` [K x A] counts the objects that are not ignored.
+    """
+    num_a, num_t, _ = matched.shape
+    num_r = len(recall_thresholds)
+    num_k = len(category_start) - 1
+    prec = np.empty(num_r)
+    at = np.empty(num_r, dtype=np.int64)
+    for k in range(num_k):
+        all_rows = rows[category_start[k] : category_start[k + 1]]
+        for m in range(len(max_dets)):
+            sel = all_rows[rank[all_rows] < max_dets[m]]
+            nd = len(sel)
+            weight = np.ones(nd)
+            tp = np.empty(nd, dtype=np.bool_)
+            fp = np.empty(nd, dtype=np.bool_)
+            rc = np.empty(nd)
+            pr = np.empty(nd)
+            for a in range(num_a):
+                if npig[k, a] == 0:
+                    continue
+                if nd == 0:
+                    for t in range(num_t):
+                        recall[t, k, a, m] = 0.0
+                        for r in range(num_r):
+                            precision[t, r, k, a, m] = 0.0
+                            scores[t, r, k, a, m] = 0.0
+                    continue
+                for t in range(num_t):
+                    for i in range(nd):
+                        row = sel[i]
+                        hit = matched[a, t, row]
+                        skip = ignored[a, t, row]
+                        tp[i] = hit and not skip
+                        fp[i] = not hit and not skip
+                    recall[t, k, a, m] = _curve(tp, fp, weight, float(npig[k, a]), recall_thresholds, prec, at, rc, pr)
+                    for r in range(num_r):
+                        precision[t, r, k, a, m] = prec[r]
+                        scores[t, r, k, a, m] = score[sel[at[r]]] if at[r] >= 0 else 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def weighted_curves(
+    category_start: np.ndarray,
+    image: np.ndarray,
+    marked_start: np.ndarray,
+    marked_row: np.ndarray,
+    marked_tp: np.ndarray,
+    image_weight: np.ndarray,
+    npig: np.ndarray,
+    recall_thresholds: np.ndarray,
+    precision: np.ndarray,
+) -> None:
+    """Precision [T x R x K] (maxDets 100, area all) with each detection and object
+    weighted by its image's ``image_weight``; categories with ``npig[k] == 0`` are left
+    untouched.
+
+    Detections are in accumulate's order, category k's being rows
+    ``category_start[k]:category_start[k+1]`` of ``image``. Only the rows that are not
+    false positives are listed, per IoU threshold t and category k: entries
+    ``marked_start[t, k]:marked_start[t, k+1]`` of ``marked_row`` (ascending) and
+    ``marked_tp`` (true positive, else ignored). False positives only lower the
+    precision and never the recall, so the envelope's maximum and every recall
+    threshold's first point fall on true positives, and the false positives before
+    a point are the weight of all rows up to it less the listed ones: one pass over
+    the rows per resample, then one over the listed rows per threshold.
+    """
+    num_t = marked_start.shape[0]
+    num_r = len(recall_thresholds)
+    for k in range(len(category_start) - 1):
+        if npig[k] == 0:
+            continue
+        d0 = category_start[k]
+        d1 = category_start[k + 1]
+        total = np.empty(d1 - d0)
+        running_total = 0.0
+        for i in range(d1 - d0):
+            running_total += image_weight[image[d0 + i]]
+            total[i] = running_total
+        most = marked_start[0, k + 1] - marked_start[0, k]
+        for t in range(1, num_t):
+            most = max(most, marked_start[t, k + 1] - marked_start[t, k])
+        rc = np.empty(most)
+        pr = np.empty(most)
+        for t in range(num_t):
+            tp_sum = 0.0
+            listed = 0.0
+            n = 0
+            for e in range(marked_start[t, k], marked_start[t, k + 1]):
+                row = marked_row[e]
+                w = image_weight[image[row]]
+                listed += w
+                if marked_tp[e]:
+                    tp_sum += w
+                    fp_sum = total[row - d0] - listed
+                    rc[n] = tp_sum / npig[k]
+                    pr[n] = tp_sum / (fp_sum + tp_sum + _EPS)
+                    n += 1
+            r = num_r - 1
+            last = rc[n - 1] if n > 0 else 0.0
+            while r >= 0 and recall_thresholds[r] > last:
+                precision[t, r, k] = 0.0
+                r -= 1
+            running = 0.0
+            for p in range(n - 1, -1, -1):
+                if pr[p] > running:
+                    running = pr[p]
+                below = rc[p - 1] if p > 0 else -1.0
+                while r >= 0 and recall_thresholds[r] > below:
+                    precision[t, r, k] = running
+                    r -= 1
+            while r >= 0:
+                precision[t, r, k] = running
+                r -= 1
