@@ -7,10 +7,12 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 from django.db import Error, InterfaceError, OperationalError, connection
+from threadpoolctl import threadpool_limits
 
 import evaluator
+from evaluator.warmup import warm_up
 
 from . import services
 from .ground_truth import GroundTruthMissing
@@ -81,3 +83,11 @@ def requeue_stale_submissions() -> int:
 def _sweep_when_ready(**_: object) -> None:
     # A worker that starts after a crash picks up what the dead one left running.
     requeue_stale_submissions.delay()
+
+
+@worker_process_init.connect
+def _prepare_worker_process(**_: object) -> None:
+    # One BLAS thread: scoring is one process per submission, and on a shared machine extra
+    # BLAS threads cost CPU without making the small products of the bootstrap faster.
+    threadpool_limits(limits=1)
+    logger.info("numba kernels ready in %.2f s", warm_up())

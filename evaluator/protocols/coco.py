@@ -213,9 +213,9 @@ class Matches:
         new_index = np.cumsum(keep_image) - 1
         keep = keep_image[self.dets.image]
         dets = self.dets.subset(keep, new_index, len(self.gt.category_ids))
-        return Matches(
-            _restrict_ground_truth(self.gt, keep_image), dets, self.matched[:, :, keep], self.ignored[:, :, keep]
-        )
+        matched = np.ascontiguousarray(self.matched[:, :, keep])
+        ignored = np.ascontiguousarray(self.ignored[:, :, keep])
+        return Matches(_restrict_ground_truth(self.gt, keep_image), dets, matched, ignored)
 
 
 def _kept_objects(gt: CocoGroundTruth) -> np.ndarray:
