@@ -1,0 +1,124 @@
+"""The worker's whole scoring of one COCO submission against the bare evaluation, in one process.
+
+    python benchmarks/scoring_pipeline.py                    # 1000 images, 100k detections
+    python benchmarks/scoring_pipeline.py --images 5000 --detections 500000
+
+Generates a split and detections with ``coco_speed``'s generators, then times (CPU
+seconds of this process, best of ``--repeat``, kernels warm):
+
+- bare: ``load_results`` + ``evaluate`` on the full split (what the command line does);
+- pipeline: what ``leaderboard.scoring.evaluate`` does for an accuracy track, stage by
+  stage: ``load_results``, ``evaluate_subsets`` (one matching; evaluation and bootstrap
+  of the full and the public split) and the threshold explorer of each split.
+
+Prints the stage table and total / bare. No database is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(PROJECT_ROOT), str(PROJECT_ROOT / "benchmarks")]
+
+from coco_speed import generate_detections, generate_split  # noqa: E402
+
+import evaluator  # noqa: E402
+from evaluator.subsets import public_image_ids  # noqa: E402
+from evaluator.warmup import warm_up  # noqa: E402
+from leaderboard.explorer import explorer_data  # noqa: E402
+
+PUBLIC_FRACTION = 0.5
+PUBLIC_SEED = "benchmark"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self.wall: dict[str, float] = {}
+
+    def run(self, stage: str, function, *args, **kwargs):
+        cpu, wall = time.process_time(), time.perf_counter()
+        value = function(*args, **kwargs)
+        self.stages[stage] = self.stages.get(stage, 0.0) + time.process_time() - cpu
+        self.wall[stage] = self.wall.get(stage, 0.0) + time.perf_counter() - wall
+        return value
+
+
+def bare(gt_path: Path, results_path: Path, gt) -> Clock:
+    clock = Clock()
+    results = clock.run("load_results", evaluator.load_results, results_path, protocol="coco", ground_truth=gt)
+    clock.run("evaluate (full)", evaluator.evaluate, gt, results, protocol="coco")
+    return clock
+
+
+def pipeline(results_path: Path, gt, resamples: int) -> Clock:
+    clock = Clock()
+    results = clock.run("load_results", evaluator.load_results, results_path, protocol="coco", ground_truth=gt)
+    public = public_image_ids(evaluator.image_ids(gt, protocol="coco"), seed=PUBLIC_SEED, fraction=PUBLIC_FRACTION)
+    subsets = {"full": None, "public": public}
+    clock.run(
+        f"evaluate_subsets (2 splits, {resamples} resamples)",
+        evaluator.evaluate_subsets,
+        gt,
+        results,
+        protocol="coco",
+        subsets=subsets,
+        resamples=resamples,
+    )
+    for name, images in subsets.items():
+        clock.run(f"explorer ({name})", explorer_data, "coco", gt, results, images)
+    return clock
+
+
+def best(runs: list[Clock]) -> Clock:
+    return min(runs, key=lambda clock: sum(clock.stages.values()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--categories", type=int, default=80)
+    parser.add_argument("--detections", type=int, default=100_000)
+    parser.add_argument("--resamples", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    warm_up()
+    with tempfile.TemporaryDirectory(prefix="scoring_pipeline_") as tmp:
+        rng = np.random.default_rng(args.seed)
+        dataset, columns = generate_split(rng, args.images, args.categories)
+        detections = generate_detections(rng, columns, args.detections, None)
+        gt_path, results_path = Path(tmp) / "gt.json", Path(tmp) / "results.json"
+        gt_path.write_bytes(orjson.dumps(dataset))
+        results_path.write_bytes(orjson.dumps(detections))
+        gt = evaluator.load_ground_truth(gt_path, protocol="coco")
+        bare_runs, pipeline_runs = [], []
+        for _ in range(args.repeat):  # interleaved, so that both see the same load on the machine
+            bare_runs.append(bare(gt_path, results_path, gt))
+            pipeline_runs.append(pipeline(results_path, gt, args.resamples))
+    base, full = best(bare_runs), best(pipeline_runs)
+    print(
+        f"{args.images} images, {len(dataset['annotations'])} objects, {args.detections} detections; "
+        f"CPU seconds of one process, best of {args.repeat}"
+    )
+    print(f"{'stage':48}{'CPU s':>9}{'wall s':>9}")
+    for title, clock in (("bare evaluation", base), ("worker pipeline", full)):
+        print(title)
+        for stage, seconds in clock.stages.items():
+            print(f"  {stage:46}{seconds:9.2f}{clock.wall[stage]:9.2f}")
+        print(f"  {'total':46}{sum(clock.stages.values()):9.2f}{sum(clock.wall.values()):9.2f}")
+    ratio = sum(full.stages.values()) / sum(base.stages.values())
+    print(f"total / bare = {ratio:.2f} (CPU)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
