@@ -30,10 +30,11 @@ intersection), 0 for boxes without area.
 "background boxes", so there is no specificity, accuracy or ROC. The detection
 analogue of ROC is miss rate against FPPI (:func:`miss_rate_fppi`).
 
-The matching is vectorised: every detection whose best free box no earlier
-unresolved detection of its group could take is settled at once, so the number
-of numpy passes is the length of the longest chain of conflicts, not the number
-of detections.
+The matching is compiled (numba): one pass over the detections in processing
+order, each scanning the boxes of its own group. Every function takes an optional
+``matches``: :func:`match` of the same data at the same ``iou`` and
+``ignore_overlap`` (``by_class=False`` for :func:`confusion_matrix`), so that several
+figures and confidence thresholds share one matching.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numba
 import numpy as np
 
 from .types import AnalysisInput, json_safe
@@ -142,35 +144,56 @@ def _candidates(
     return np.concatenate(pair_det), np.concatenate(pair_gt), np.concatenate(pair_iou), on_ignored
 
 
-def _greedy(pair_det: np.ndarray, pair_gt: np.ndarray, pair_iou: np.ndarray, num_det: int, num_gt: int) -> np.ndarray:
-    """Sequential greedy matching of detections 0..num_det-1 (in that order), computed in parallel.
+@numba.njit(cache=True, nogil=True)
+def _greedy_compiled(
+    lo: np.ndarray,
+    hi: np.ndarray,
+    gt_order: np.ndarray,
+    det_xyxy: np.ndarray,
+    gt_xyxy: np.ndarray,
+    gt_ignore: np.ndarray,
+    iou: float,
+    ioa: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The matching rule run sequentially over detections in processing order.
 
-    Returns int64 [num_det]: the box each detection takes, -1 for none. A detection
-    is settled as soon as no earlier unsettled detection has its best free box among
-    its own free candidates: earlier detections then take other boxes only, all
-    ranked below that one in its list, so the sequential rule gives it that box too.
-    The earliest unsettled detection always qualifies, so every pass settles one at
-    least; in practice a handful of passes settle everything.
+    Detection i's group owns ground-truth boxes ``gt_order[lo[i]:hi[i]]`` (ascending
+    index). Returns int64 [D], the box taken (-1 for none), and bool [D], the detection
+    overlaps an ignored box of its group enough. The overlaps are :func:`_overlaps`'
+    floating-point operations. Each detection scans its own group's boxes once, so the
+    cost is the number of (detection, box) pairs of the same group.
     """
+    num_det = len(lo)
     match = np.full(num_det, -1, dtype=np.int64)
-    order = np.lexsort((-pair_gt, -pair_iou, pair_det))
-    pd, pg = pair_det[order], pair_gt[order]
-    taken = np.zeros(num_gt, dtype=bool)
-    settled = np.zeros(num_det, dtype=bool)
-    while len(pd):
-        free = ~taken[pg] & ~settled[pd]
-        pd, pg = pd[free], pg[free]
-        if not len(pd):
-            break
-        first = np.ones(len(pd), dtype=bool)
-        first[1:] = pd[1:] != pd[:-1]
-        dets, best = pd[first], pg[first]
-        boxes, earliest = np.unique(pg, return_index=True)
-        ok = pd[earliest[np.searchsorted(boxes, best)]] == dets
-        match[dets[ok]] = best[ok]
-        taken[best[ok]] = True
-        settled[dets[ok]] = True
-    return match
+    on_ignored = np.zeros(num_det, dtype=np.bool_)
+    taken = np.zeros(len(gt_ignore), dtype=np.bool_)
+    for i in range(num_det):
+        best = -1
+        best_overlap = iou
+        d = det_xyxy[i]
+        det_area = (d[2] - d[0]) * (d[3] - d[1])
+        for e in range(lo[i], hi[i]):
+            j = gt_order[e]
+            ignored = gt_ignore[j]
+            if taken[j]:
+                continue
+            g = gt_xyxy[j]
+            width = min(d[2], g[2]) - max(d[0], g[0])
+            height = min(d[3], g[3]) - max(d[1], g[1])
+            inter = width * height if (width > 0 and height > 0) else 0.0
+            union = det_area if ignored and ioa else det_area + (g[2] - g[0]) * (g[3] - g[1]) - inter
+            overlap = inter / union if union > 0 else 0.0
+            if overlap < iou:
+                continue
+            if ignored:
+                on_ignored[i] = True
+            elif overlap >= best_overlap:
+                best_overlap = overlap
+                best = j
+        if best >= 0:
+            match[i] = best
+            taken[best] = True
+    return match, on_ignored
 
 
 def _match(data: AnalysisInput, *, iou: float, score: float, ignore_overlap: str, by_class: bool) -> _Matches:
@@ -199,12 +222,44 @@ def _match(data: AnalysisInput, *, iou: float, score: float, ignore_overlap: str
     det_xyxy = np.asarray(dets.xyxy, dtype=np.float64).reshape(-1, 4)[chosen]
     gt_xyxy = np.asarray(gts.xyxy, dtype=np.float64).reshape(-1, 4)
     gt_ignore = np.asarray(gts.ignore, dtype=bool)
-    pair_det, pair_gt, pair_iou, on_ignored = _candidates(
-        det_group, det_xyxy, gt_group, gt_xyxy, gt_ignore, float(iou), ignore_overlap == "ioa"
+    gt_order = np.argsort(gt_group, kind="stable")
+    sorted_groups = gt_group[gt_order]
+    taken, on_ignored = _greedy_compiled(
+        np.searchsorted(sorted_groups, det_group, side="left"),
+        np.searchsorted(sorted_groups, det_group, side="right"),
+        gt_order,
+        np.ascontiguousarray(det_xyxy),
+        np.ascontiguousarray(gt_xyxy),
+        np.ascontiguousarray(gt_ignore),
+        float(iou),
+        ignore_overlap == "ioa",
     )
-    taken = _greedy(pair_det, pair_gt, pair_iou, len(chosen), len(gt_xyxy))
     status = np.where(taken >= 0, TRUE_POSITIVE, np.where(on_ignored, IGNORED, FALSE_POSITIVE)).astype(np.int8)
     return _Matches(chosen, det_image, det_category, det_score, status, taken)
+
+
+def match(
+    data: AnalysisInput, *, iou: float = 0.5, ignore_overlap: IgnoreOverlap = "iou", by_class: bool = True
+) -> _Matches:
+    """Every detection matched at ``iou`` (per image and class, or per image with
+    ``by_class=False``), for the ``matches`` argument of the functions below.
+
+    What the rule gives at a confidence threshold t is this matching restricted to
+    the detections scoring >= t: the greedy rule visits each group by descending score,
+    so a detection's fate depends only on detections scoring at least as high.
+    """
+    return _match(data, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=by_class)
+
+
+def _matches_at(
+    data: AnalysisInput, matches: _Matches | None, *, iou: float, score: float, ignore_overlap: str, by_class: bool
+) -> _Matches:
+    if matches is None:
+        return _match(data, iou=iou, score=score, ignore_overlap=ignore_overlap, by_class=by_class)
+    if score == -np.inf:
+        return matches
+    keep = matches.score >= score
+    return _Matches(*(getattr(matches, name)[keep] for name in ("det", "image", "category", "score", "status", "gt")))
 
 
 def _counted_gt(data: AnalysisInput) -> np.ndarray:
@@ -286,7 +341,12 @@ class OperatingPoint:
 
 
 def operating_point(
-    data: AnalysisInput, *, iou: float = 0.5, score: float = 0.5, ignore_overlap: IgnoreOverlap = "iou"
+    data: AnalysisInput,
+    *,
+    iou: float = 0.5,
+    score: float = 0.5,
+    ignore_overlap: IgnoreOverlap = "iou",
+    matches: _Matches | None = None,
 ) -> OperatingPoint:
     """TP, FP, FN, precision, recall and F1 per class and overall at ``iou`` and ``score``.
 
@@ -299,7 +359,7 @@ def operating_point(
     detection, no ground truth, or neither).
     """
     num_classes = len(data.category_names)
-    matches = _match(data, iou=iou, score=score, ignore_overlap=ignore_overlap, by_class=True)
+    matches = _matches_at(data, matches, iou=iou, score=score, ignore_overlap=ignore_overlap, by_class=True)
 
     def count(status: int) -> np.ndarray:
         return np.bincount(matches.category[matches.status == status], minlength=num_classes).astype(np.int64)
@@ -377,7 +437,12 @@ class Confusion:
 
 
 def confusion_matrix(
-    data: AnalysisInput, *, iou: float = 0.5, score: float = 0.5, ignore_overlap: IgnoreOverlap = "iou"
+    data: AnalysisInput,
+    *,
+    iou: float = 0.5,
+    score: float = 0.5,
+    ignore_overlap: IgnoreOverlap = "iou",
+    matches: _Matches | None = None,
 ) -> Confusion:
     """Class confusion at ``iou`` and ``score``, with a background row and column.
 
@@ -391,7 +456,7 @@ def confusion_matrix(
     cell of its column.
     """
     num_classes = len(data.category_names)
-    matches = _match(data, iou=iou, score=score, ignore_overlap=ignore_overlap, by_class=False)
+    matches = _matches_at(data, matches, iou=iou, score=score, ignore_overlap=ignore_overlap, by_class=False)
     gt_category = np.asarray(data.ground_truth.category, dtype=np.int64)
     background = num_classes
     row = np.full(len(matches.gt), background, dtype=np.int64)
@@ -503,6 +568,7 @@ def threshold_sweep(
     iou: float = 0.5,
     scores: np.ndarray | None = None,
     ignore_overlap: IgnoreOverlap = "iou",
+    matches: _Matches | None = None,
 ) -> Sweep:
     """Precision, recall and F1 per class and overall at every confidence threshold.
 
@@ -520,7 +586,7 @@ def threshold_sweep(
     with score >= t, and FN(t) = counted boxes - TP(t).
     """
     num_classes = len(data.category_names)
-    matches = _match(data, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=True)
+    matches = _matches_at(data, matches, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=True)
     if scores is None:
         thresholds = _sample_thresholds(matches.score)
     else:
@@ -646,7 +712,14 @@ def _miss_rate_curve(name: str, status: np.ndarray, num_gt: int, num_images: int
     return MissRateCurve(name, fppi, miss_rate, reference, log_average, num_gt, len(counted))
 
 
-def miss_rate_fppi(data: AnalysisInput, *, iou: float = 0.5, ignore_overlap: IgnoreOverlap = "iou") -> MissRateFppi:
+def miss_rate_fppi(
+    data: AnalysisInput,
+    *,
+    iou: float = 0.5,
+    ignore_overlap: IgnoreOverlap = "iou",
+    matches: _Matches | None = None,
+    per_class: bool = True,
+) -> MissRateFppi:
     """Miss rate against false positives per image, and the log-average miss rate.
 
     All detections are matched per image and class (module docstring); those on
@@ -661,16 +734,16 @@ def miss_rate_fppi(data: AnalysisInput, *, iou: float = 0.5, ignore_overlap: Ign
     nothing detected, where even the first false positive exceeds it); the result is
     exp(mean(log(max(miss rate, 1e-10)))). With ``ignore_overlap="ioa"`` on KAIST's
     analysis input this is the benchmark's MR^-2 (which rounds the reference points
-    to four decimals).
+    to four decimals). ``per_class=False`` leaves ``per_class`` empty.
     """
     num_images = len(data.image_ids)
-    matches = _match(data, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=True)
+    matches = _matches_at(data, matches, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=True)
     order = np.lexsort((np.arange(len(matches.score)), -matches.score))
     status, category = matches.status[order], matches.category[order]
     num_gt = _counted_gt(data)
-    per_class = tuple(
+    classes = tuple(
         _miss_rate_curve(name, status[category == k], int(num_gt[k]), num_images)
-        for k, name in enumerate(data.category_names)
+        for k, name in enumerate(data.category_names if per_class else ())
     )
     return MissRateFppi(
         iou=float(iou),
@@ -678,7 +751,7 @@ def miss_rate_fppi(data: AnalysisInput, *, iou: float = 0.5, ignore_overlap: Ign
         num_images=num_images,
         reference_fppi=FPPI_REFERENCE.copy(),
         overall=_miss_rate_curve("all", status, int(num_gt.sum()), num_images),
-        per_class=per_class,
+        per_class=classes,
     )
 
 
@@ -728,6 +801,7 @@ def error_breakdown(
     background_iou: float = 0.1,
     score: float = 0.0,
     ignore_overlap: IgnoreOverlap = "iou",
+    matches: _Matches | None = None,
 ) -> ErrorBreakdown:
     """Why each detection is a false positive and why each object is missed.
 
@@ -740,7 +814,7 @@ def error_breakdown(
     both when ``background_iou`` <= m with objects of other classes only; background
     when m < ``background_iou``. An object no detection took is missed.
     """
-    matches = _match(data, iou=iou, score=score, ignore_overlap=ignore_overlap, by_class=True)
+    matches = _matches_at(data, matches, iou=iou, score=score, ignore_overlap=ignore_overlap, by_class=True)
     num_classes = len(data.category_names)
     gts = data.ground_truth
     gt_category = np.asarray(gts.category, dtype=np.int64)

@@ -115,6 +115,13 @@ def _coarse_miss_rate(curve: analysis.MissRateCurve) -> dict[str, Any]:
     return replace(curve, fppi=curve.fppi[keep], miss_rate=curve.miss_rate[keep]).to_dict()
 
 
+def _matrix(confusion: analysis.Confusion) -> list[list[int | None]]:
+    """``Confusion.to_dict()["matrix"]`` without walking the rest of the dict."""
+    matrix: list[list[int | None]] = confusion.matrix.tolist()
+    matrix[-1][-1] = None
+    return matrix
+
+
 def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int | str] | None) -> dict[str, Any]:
     """Sweeps at IoU 0.5 and 0.75, confusion matrices at a few confidence thresholds, the
     error breakdown at the F1-optimal threshold (IoU 0.5) and, for COCO, COCO's analyze()
@@ -128,9 +135,13 @@ def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int |
     overlap = IGNORE_OVERLAP.get(protocol, "iou")
     grid = _grid(data.detections.score if data.detections.score is not None else np.zeros(0))
     entered = _class_entered(data, grid)
+    # One matching per IoU (and one class-agnostic for the confusion matrices) serves every
+    # confidence threshold: see analysis.match.
+    by_class = {iou: analysis.match(data, iou=iou, ignore_overlap=overlap) for iou in IOUS}
+    agnostic = analysis.match(data, iou=0.5, ignore_overlap=overlap, by_class=False)
     sweeps = {}
     for iou in IOUS:
-        sweep = analysis.threshold_sweep(data, iou=iou, scores=grid, ignore_overlap=overlap)
+        sweep = analysis.threshold_sweep(data, iou=iou, scores=grid, ignore_overlap=overlap, matches=by_class[iou])
         overall = {key: sweep.overall[key].astype(int).tolist() for key in ("tp", "fp", "fn")}
         sweeps[f"{iou:.2f}"] = {
             "overall": overall,
@@ -139,11 +150,13 @@ def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int |
         }
     best = sweeps[f"{IOUS[0]:.2f}"]["best"].get("threshold")
     errors_at = float(best) if best is not None and np.isfinite(best) else 0.0
-    errors = analysis.error_breakdown(data, iou=IOUS[0], score=errors_at, ignore_overlap=overlap).to_dict()
+    errors = analysis.error_breakdown(
+        data, iou=IOUS[0], score=errors_at, ignore_overlap=overlap, matches=by_class[IOUS[0]]
+    ).to_dict()
     confusion = {
-        f"{score:.1f}": analysis.confusion_matrix(data, iou=0.5, score=score, ignore_overlap=overlap).to_dict()[
-            "matrix"
-        ]
+        f"{score:.1f}": _matrix(
+            analysis.confusion_matrix(data, iou=0.5, score=score, ignore_overlap=overlap, matches=agnostic)
+        )
         for score in CONFUSION_SCORES
     }
     extra = {"coco_analyze": coco_analyze.analyze(gt, results)} if protocol == "coco" else {}
@@ -153,7 +166,11 @@ def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int |
         "sweeps": sweeps,
         "confusion": {"iou": 0.5, "labels": [*data.category_names, analysis.BACKGROUND], "by_score": confusion},
         "errors": errors,
-        "miss_rate": _coarse_miss_rate(analysis.miss_rate_fppi(data, iou=IOUS[0], ignore_overlap=overlap).overall),
+        "miss_rate": _coarse_miss_rate(
+            analysis.miss_rate_fppi(
+                data, iou=IOUS[0], ignore_overlap=overlap, matches=by_class[IOUS[0]], per_class=False
+            ).overall
+        ),
         "ignore_overlap": overlap,
         **extra,
     }
