@@ -147,7 +147,8 @@ class _Detections:
 
     def _sort_by_category(self, num_categories: int) -> None:
         # Global order of pycocotools: mergesort on -score of the image-ordered concatenation.
-        self.by_category = np.lexsort((self.rank, self.image, -self.score, self.category))
+        # Rows are already in (image, rank) order within a category, and lexsort is stable.
+        self.by_category = np.lexsort((-self.score, self.category))
         self.category_start = np.searchsorted(self.category[self.by_category], np.arange(num_categories + 1))
 
     def subset(self, keep: np.ndarray, new_image: np.ndarray, num_categories: int) -> _Detections:
