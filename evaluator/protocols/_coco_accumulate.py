@@ -120,6 +120,60 @@ def accumulate_curves(
 
 
 @numba.njit(cache=True, nogil=True)
+def _weighted_category(
+    d0: int,
+    d1: int,
+    t: int,
+    k: int,
+    image: np.ndarray,
+    marked_start: np.ndarray,
+    marked_row: np.ndarray,
+    marked_tp: np.ndarray,
+    image_weight: np.ndarray,
+    npig: float,
+    total: np.ndarray,
+    rc: np.ndarray,
+    pr: np.ndarray,
+) -> int:
+    """The curve's points (true positives) of category k at threshold t into ``rc``/``pr``; returns their number."""
+    tp_sum = 0.0
+    listed = 0.0
+    n = 0
+    for e in range(marked_start[t, k], marked_start[t, k + 1]):
+        row = marked_row[e]
+        w = image_weight[image[row]]
+        listed += w
+        if marked_tp[e]:
+            tp_sum += w
+            fp_sum = total[row - d0] - listed
+            rc[n] = tp_sum / npig
+            pr[n] = tp_sum / (fp_sum + tp_sum + _EPS)
+            n += 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def _read_envelope(n: int, rc: np.ndarray, pr: np.ndarray, recall_thresholds: np.ndarray, out: np.ndarray) -> None:
+    """Precision envelope at each recall threshold (0 past the last recall) into ``out`` [R]."""
+    r = len(recall_thresholds) - 1
+    last = rc[n - 1] if n > 0 else 0.0
+    while r >= 0 and recall_thresholds[r] > last:
+        out[r] = 0.0
+        r -= 1
+    running = 0.0
+    for p in range(n - 1, -1, -1):
+        if pr[p] > running:
+            running = pr[p]
+        below = rc[p - 1] if p > 0 else -1.0
+        while r >= 0 and recall_thresholds[r] > below:
+            out[r] = running
+            r -= 1
+    while r >= 0:
+        out[r] = running
+        r -= 1
+
+
+@numba.njit(cache=True, nogil=True)
 def weighted_curves(
     category_start: np.ndarray,
     image: np.ndarray,
@@ -143,52 +197,76 @@ def weighted_curves(
     precision and never the recall, so the envelope's maximum and every recall
     threshold's first point fall on true positives, and the false positives before
     a point are the weight of all rows up to it less the listed ones: one pass over
-    the rows per resample, then one over the listed rows per threshold.
+    the rows, then one over the listed rows per threshold.
     """
     num_t = marked_start.shape[0]
-    num_r = len(recall_thresholds)
+    longest = 0
+    for k in range(len(category_start) - 1):
+        longest = max(longest, category_start[k + 1] - category_start[k])
+    total = np.empty(longest)
+    rc = np.empty(longest)
+    pr = np.empty(longest)
     for k in range(len(category_start) - 1):
         if npig[k] == 0:
             continue
         d0 = category_start[k]
         d1 = category_start[k + 1]
-        total = np.empty(d1 - d0)
         running_total = 0.0
         for i in range(d1 - d0):
             running_total += image_weight[image[d0 + i]]
             total[i] = running_total
-        most = marked_start[0, k + 1] - marked_start[0, k]
-        for t in range(1, num_t):
-            most = max(most, marked_start[t, k + 1] - marked_start[t, k])
-        rc = np.empty(most)
-        pr = np.empty(most)
         for t in range(num_t):
-            tp_sum = 0.0
-            listed = 0.0
-            n = 0
-            for e in range(marked_start[t, k], marked_start[t, k + 1]):
-                row = marked_row[e]
-                w = image_weight[image[row]]
-                listed += w
-                if marked_tp[e]:
-                    tp_sum += w
-                    fp_sum = total[row - d0] - listed
-                    rc[n] = tp_sum / npig[k]
-                    pr[n] = tp_sum / (fp_sum + tp_sum + _EPS)
-                    n += 1
-            r = num_r - 1
-            last = rc[n - 1] if n > 0 else 0.0
-            while r >= 0 and recall_thresholds[r] > last:
-                precision[t, r, k] = 0.0
-                r -= 1
-            running = 0.0
-            for p in range(n - 1, -1, -1):
-                if pr[p] > running:
-                    running = pr[p]
-                below = rc[p - 1] if p > 0 else -1.0
-                while r >= 0 and recall_thresholds[r] > below:
-                    precision[t, r, k] = running
-                    r -= 1
-            while r >= 0:
-                precision[t, r, k] = running
-                r -= 1
+            n = _weighted_category(
+                d0, d1, t, k, image, marked_start, marked_row, marked_tp, image_weight, npig[k], total, rc, pr
+            )
+            _read_envelope(n, rc, pr, recall_thresholds, precision[t, :, k])
+
+
+@numba.njit(cache=True, nogil=True)
+def weighted_ap_many(
+    category_start: np.ndarray,
+    image: np.ndarray,
+    marked_start: np.ndarray,
+    marked_row: np.ndarray,
+    marked_tp: np.ndarray,
+    image_weights: np.ndarray,
+    npig: np.ndarray,
+    recall_thresholds: np.ndarray,
+) -> np.ndarray:
+    """AP for each row of ``image_weights`` [B x I] (``npig`` [B x K]): the mean precision
+    over thresholds, recall points and the categories with objects; NaN where none has."""
+    num_b = image_weights.shape[0]
+    num_k = len(category_start) - 1
+    num_t = marked_start.shape[0]
+    num_r = len(recall_thresholds)
+    longest = 0
+    for k in range(num_k):
+        longest = max(longest, category_start[k + 1] - category_start[k])
+    total = np.empty(longest)
+    rc = np.empty(longest)
+    pr = np.empty(longest)
+    q = np.empty(num_r)
+    out = np.empty(num_b)
+    for b in range(num_b):
+        weight = image_weights[b]
+        acc = 0.0
+        present = 0
+        for k in range(num_k):
+            if npig[b, k] == 0:
+                continue
+            present += 1
+            d0 = category_start[k]
+            d1 = category_start[k + 1]
+            running_total = 0.0
+            for i in range(d1 - d0):
+                running_total += weight[image[d0 + i]]
+                total[i] = running_total
+            for t in range(num_t):
+                n = _weighted_category(
+                    d0, d1, t, k, image, marked_start, marked_row, marked_tp, weight, npig[b, k], total, rc, pr
+                )
+                _read_envelope(n, rc, pr, recall_thresholds, q)
+                for r in range(num_r):
+                    acc += q[r]
+        out[b] = acc / (present * num_t * num_r) if present else np.nan
+    return out
