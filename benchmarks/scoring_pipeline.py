@@ -64,17 +64,19 @@ def pipeline(results_path: Path, gt, resamples: int) -> Clock:
     results = clock.run("load_results", evaluator.load_results, results_path, protocol="coco", ground_truth=gt)
     public = public_image_ids(evaluator.image_ids(gt, protocol="coco"), seed=PUBLIC_SEED, fraction=PUBLIC_FRACTION)
     subsets = {"full": None, "public": public}
+    matches = clock.run("match (once)", evaluator.match, gt, results, protocol="coco")
     clock.run(
-        f"evaluate_subsets (2 splits, {resamples} resamples)",
+        f"evaluate + bootstrap, 2 splits ({resamples} resamples)",
         evaluator.evaluate_subsets,
         gt,
         results,
         protocol="coco",
         subsets=subsets,
         resamples=resamples,
+        matches=matches,
     )
     for name, images in subsets.items():
-        clock.run(f"explorer ({name})", explorer_data, "coco", gt, results, images)
+        clock.run(f"explorer ({name})", explorer_data, "coco", gt, results, images, matches)
     return clock
 
 

@@ -103,6 +103,14 @@ def bootstrap_interval(
     return basic_interval(values, float(estimate), level=level)
 
 
+def match(ground_truth: Any, results: Any, *, protocol: str) -> Any:
+    """The protocol's matching of ``results``, to share between :func:`evaluate_subsets` and
+    the analysis of the same submission (``restrict(images)`` gives a subset's); None for
+    protocols that do not share one."""
+    module = get_protocol(protocol)
+    return module.Matches.of(ground_truth, results) if hasattr(module, "Matches") else None
+
+
 def evaluate_subsets(
     ground_truth: Any,
     results: Any,
@@ -112,14 +120,18 @@ def evaluate_subsets(
     resamples: int = 200,
     seed: int = 0,
     level: float = 0.95,
+    matches: Any = None,
 ) -> dict[str, tuple[Evaluation, tuple[float, float] | None]]:
     """The evaluation and bootstrap interval of each named subset of images (None: all).
 
-    Protocols that can (COCO) match once and derive every subset from those matches.
+    Protocols that can (COCO) match once (or take ``matches`` from :func:`match`) and
+    derive every subset from those matches.
     """
     module = get_protocol(protocol)
     if hasattr(module, "evaluate_subsets"):
-        return module.evaluate_subsets(ground_truth, results, subsets, resamples=resamples, seed=seed, level=level)
+        return module.evaluate_subsets(
+            ground_truth, results, subsets, resamples=resamples, seed=seed, level=level, matches=matches
+        )
     out = {}
     for name, images in subsets.items():
         evaluation = evaluate(ground_truth, results, protocol=protocol, images=images)
@@ -162,4 +174,5 @@ __all__ = [
     "image_ids",
     "load_ground_truth",
     "load_results",
+    "match",
 ]

@@ -122,7 +122,9 @@ def _matrix(confusion: analysis.Confusion) -> list[list[int | None]]:
     return matrix
 
 
-def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int | str] | None) -> dict[str, Any]:
+def explorer_data(
+    protocol: str, gt: Any, results: Any, images: Collection[int | str] | None, matches: Any = None
+) -> dict[str, Any]:
     """Sweeps at IoU 0.5 and 0.75, confusion matrices at a few confidence thresholds, the
     error breakdown at the F1-optimal threshold (IoU 0.5) and, for COCO, COCO's analyze()
     breakdown (``coco_analyze``)."""
@@ -159,7 +161,12 @@ def explorer_data(protocol: str, gt: Any, results: Any, images: Collection[int |
         )
         for score in CONFUSION_SCORES
     }
-    extra = {"coco_analyze": coco_analyze.analyze(gt, results)} if protocol == "coco" else {}
+    # ``matches``: evaluator.match() of the whole split, whose COCO matching analyze() reuses.
+    if protocol == "coco":
+        subset = matches if matches is None or images is None else matches.restrict(frozenset(images))
+        extra = {"coco_analyze": coco_analyze.analyze(gt, results, matches=subset)}
+    else:
+        extra = {}
     return {
         "thresholds": grid.tolist(),
         "classes": list(data.category_names),

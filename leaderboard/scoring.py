@@ -108,8 +108,15 @@ def evaluate(submission: Submission) -> tuple[list[CellResult], list[TransferRes
         results = evaluator.load_results(path, protocol=track.protocol, ground_truth=gt)
         public = ground_truth.public_image_ids(split, gt)
         subsets = {Score.Subset.FULL: None, Score.Subset.PUBLIC: public}
+        # One matching serves both subsets, their intervals and the explorer's COCO analysis.
+        matches = evaluator.match(gt, results, protocol=track.protocol)
         scored = evaluator.evaluate_subsets(
-            gt, results, protocol=track.protocol, subsets=subsets, resamples=settings.SCORING_BOOTSTRAP_RESAMPLES
+            gt,
+            results,
+            protocol=track.protocol,
+            subsets=subsets,
+            resamples=settings.SCORING_BOOTSTRAP_RESAMPLES,
+            matches=matches,
         )
         return [
             CellResult(
@@ -118,7 +125,7 @@ def evaluate(submission: Submission) -> tuple[list[CellResult], list[TransferRes
                 1,
                 subset,
                 evaluation,
-                explorer_data(track.protocol, gt, results, images),
+                explorer_data(track.protocol, gt, results, images, matches),
                 interval,
             )
             for (subset, images), (evaluation, interval) in zip(subsets.items(), scored.values(), strict=True)

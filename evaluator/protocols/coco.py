@@ -479,11 +479,14 @@ def evaluate_subsets(
     resamples: int = 200,
     seed: int = 0,
     level: float = 0.95,
+    matches: Matches | None = None,
 ) -> dict[str, tuple[Evaluation, tuple[float, float] | None]]:
-    """Each subset's evaluation and basic bootstrap interval of AP, from one matching."""
+    """Each subset's evaluation and basic bootstrap interval of AP, from one matching
+    (``matches``, that of ``results``, if at hand)."""
     from .. import basic_interval
 
-    matches = Matches.of(gt, results)
+    if matches is None:
+        matches = Matches.of(gt, results)
     out = {}
     for name, images in subsets.items():
         subset = matches if images is None else matches.restrict(frozenset(images))

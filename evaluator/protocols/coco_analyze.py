@@ -108,12 +108,29 @@ def _precision(
     return precision[..., 0]
 
 
-def precision_arrays(gt: CocoGroundTruth, results: CocoResults) -> np.ndarray:
+def precision_arrays(gt: CocoGroundTruth, results: CocoResults, matches: coco.Matches | None = None) -> np.ndarray:
     """The seven PR settings: float64 [7 x R x K x A] (R=101 recall points, A=all/small/medium/large),
-    in the order of ``ERROR_TYPES``; -1 where a category has no ground truth in the area range."""
-    dets = coco._Detections(gt, results)
-    precision = np.empty((len(ERROR_TYPES), len(coco.RECALL_THRESHOLDS), len(gt.category_ids), len(coco.AREA_RANGES)))
-    precision[:3] = _precision(gt, dets, IOU_THRESHOLDS)
+    in the order of ``ERROR_TYPES``; -1 where a category has no ground truth in the area range.
+
+    ``matches``: the COCO matching of the same images (``coco.Matches``), whose IoU .75 and
+    .50 thresholds are C75 and C50 as they are, so that only IoU .10 is matched again.
+    """
+    if matches is None:
+        dets = coco._Detections(gt, results)
+        precision = np.empty(
+            (len(ERROR_TYPES), len(coco.RECALL_THRESHOLDS), len(gt.category_ids), len(coco.AREA_RANGES))
+        )
+        precision[:3] = _precision(gt, dets, IOU_THRESHOLDS)
+    else:
+        gt, dets = matches.gt, matches.dets
+        precision = np.empty(
+            (len(ERROR_TYPES), len(coco.RECALL_THRESHOLDS), len(gt.category_ids), len(coco.AREA_RANGES))
+        )
+        shared = [int(np.flatnonzero(iou == coco.IOU_THRESHOLDS)[0]) for iou in IOU_THRESHOLDS[:2]]
+        matched = np.ascontiguousarray(matches.matched[:, shared])
+        ignored = np.ascontiguousarray(matches.ignored[:, shared])
+        precision[:2] = coco._accumulate(gt, dets, matched, ignored, MAX_DETS)[0][..., 0]
+        precision[2] = _precision(gt, dets, IOU_THRESHOLDS[2:])[0]
     one = IOU_THRESHOLDS[-1:]
     precision[3] = _precision(gt, dets, one, _with_confusions(gt, dets, same_supercategory=True))[0]
     precision[4] = _precision(gt, dets, one, _with_confusions(gt, dets, same_supercategory=False))[0]
@@ -123,17 +140,24 @@ def precision_arrays(gt: CocoGroundTruth, results: CocoResults) -> np.ndarray:
     return precision
 
 
-def analyze(gt: CocoGroundTruth, results: CocoResults, images: Collection[int] | None = None) -> dict[str, Any]:
+def analyze(
+    gt: CocoGroundTruth,
+    results: CocoResults,
+    images: Collection[int] | None = None,
+    *,
+    matches: coco.Matches | None = None,
+) -> dict[str, Any]:
     """The breakdown as JSON-ready data, for ``images`` of the split only if given.
 
     ``ap[area]``: the seven APs (mean precision over recall points and categories with
     ground truth), None where no category has any. ``class_ap``: per category, the seven
     APs for all areas (None without ground truth). ``precision``: the seven curves of all
     areas averaged over categories at the ``recall`` points (every 4th of 101).
+    ``matches``: the COCO matching of the same images, if at hand (``precision_arrays``).
     """
     if images is not None:
         gt, results = coco.restrict(gt, results, frozenset(images))
-    precision = precision_arrays(gt, results)
+    precision = precision_arrays(gt, results, matches)
     num_t, _, num_k, _ = precision.shape
 
     def ap(values: np.ndarray) -> float:
