@@ -318,7 +318,7 @@ def reference(domain: DomainKit) -> Any:
             ann_image=empty_int, ann_category=empty_int, ann_id=empty_int,
             bbox=boxes, area=empty_float, iscrowd=np.zeros(0, dtype=bool),
             category_supercategories=tuple(c.get("supercategory", "") for c in domain.categories),
-        )  # fmt: skip
+        )  # fmt: skip  # empty fields grouped a line
     if domain.protocol in ("voc07", "voc12"):
         return voc.VocGroundTruth(
             source="kit",
@@ -328,7 +328,7 @@ def reference(domain: DomainKit) -> Any:
             box_image=empty_int, box_class=empty_int, xyxy=boxes,
             difficult=np.zeros(0, dtype=bool), truncated=np.zeros(0, dtype=bool),
             class_names=tuple(c["name"] for c in domain.categories),
-        )  # fmt: skip
+        )  # fmt: skip  # empty fields grouped a line
     if domain.protocol == "kitti":
         return kitti.KittiGroundTruth(
             source="kit",
@@ -336,7 +336,7 @@ def reference(domain: DomainKit) -> Any:
             box_image=empty_int, type_name=np.zeros(0, dtype=str), truncation=empty_float,
             occlusion=empty_int, alpha=empty_float, xyxy=boxes, dimensions=np.zeros((0, 3)),
             location=np.zeros((0, 3)), rotation_y=empty_float,
-        )  # fmt: skip
+        )  # fmt: skip  # empty fields grouped a line
     if domain.protocol == "kaist":
         person = next(c["id"] for c in domain.categories if c["name"] == "person")
         return kaist.KaistGroundTruth(
@@ -348,7 +348,7 @@ def reference(domain: DomainKit) -> Any:
             person_category_id=int(person),
             box_image=empty_int, box_id=empty_int, xywh=boxes, height=empty_float,
             occlusion=empty_int, ignore=np.zeros(0, dtype=bool),
-        )  # fmt: skip
+        )  # fmt: skip  # empty fields grouped a line
     get_protocol(domain.protocol)
     raise ValueError(f"no kit reference for protocol {domain.protocol!r}")
 

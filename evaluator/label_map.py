@@ -64,4 +64,4 @@ COCO_TO_VOC = {
     "bus": "bus", "car": "car", "cat": "cat", "chair": "chair", "cow": "cow", "dining table": "diningtable",
     "dog": "dog", "horse": "horse", "motorcycle": "motorbike", "person": "person", "potted plant": "pottedplant",
     "sheep": "sheep", "couch": "sofa", "train": "train", "tv": "tvmonitor",
-}  # fmt: skip
+}  # fmt: skip  # a table: several entries a line

@@ -309,7 +309,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 "description", "paper_url", "code_url", "strategy", "uses_target_labels", "parameters_millions",
                 "replay_samples", "adaptation_gpu_hours", "ms_per_image",
             )
-        }  # fmt: skip
+        }  # fmt: skip  # a table: several entries a line
         submission = client.submit(track=args.track, method_name=args.method, path=args.file, **fields)
         err.write(f"submission {submission['id']} accepted: {submission['status']} · {submission['page']}\n")
         return _follow(client, submission, args, out, err)

@@ -18,7 +18,7 @@ from typing import Any
 
 CATEGORIES = (
     "pedestrian", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle", "traffic light", "traffic sign",
-)  # fmt: skip
+)  # fmt: skip  # a table: several entries a line
 DOMAINS = {"daytime": "day", "dawn/dusk": "dawn-dusk", "night": "night"}
 WIDTH, HEIGHT = 1280, 720
 

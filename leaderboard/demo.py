@@ -31,13 +31,13 @@ COCO_CATEGORIES = (
     (79, "oven", 3334), (80, "toaster", 225), (81, "sink", 5610), (82, "refrigerator", 2637), (84, "book", 24715),
     (85, "clock", 6334), (86, "vase", 6613), (87, "scissors", 1481), (88, "teddy bear", 4793),
     (89, "hair drier", 198), (90, "toothbrush", 1954),
-)  # fmt: skip
+)  # fmt: skip  # a table: several entries a line
 CATEGORY_IDS = np.array([c[0] for c in COCO_CATEGORIES])
 # COCO's supercategories, by the last category id of each (ids run in supercategory blocks).
 SUPERCATEGORIES = (
     (1, "person"), (9, "vehicle"), (15, "outdoor"), (25, "animal"), (33, "accessory"), (43, "sports"),
     (51, "kitchen"), (61, "food"), (70, "furniture"), (77, "electronic"), (83, "appliance"), (90, "indoor"),
-)  # fmt: skip
+)  # fmt: skip  # a table: several entries a line
 
 
 def supercategory(category_id: int) -> str:

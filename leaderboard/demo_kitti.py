@@ -89,7 +89,7 @@ def simulate(labels: dict[str, list[KittiLabel]], profile: DetectorProfile, *, s
 TYPE_COUNTS = {
     "Car": 28742, "DontCare": 11295, "Pedestrian": 4487, "Van": 2914, "Cyclist": 1627, "Truck": 1094,
     "Misc": 973, "Tram": 511, "Person_sitting": 222,
-}  # fmt: skip
+}  # fmt: skip  # a table: several entries a line
 ASPECT = {"Pedestrian": 0.4, "Person_sitting": 0.8, "Cyclist": 0.6, "Car": 1.8, "Van": 1.5, "Truck": 1.6, "Tram": 2.5}
 
 

@@ -67,7 +67,7 @@ REAL_RULES = (
 
 TRACKS: dict[str, dict[str, str]] = {
     "demo-coco-detection": {
-        "description": "Detect six kinds of everyday objects in a generated COCO-style test set. "
+        "description": "Detect everyday objects of the 80 COCO categories in a generated COCO-style test set. "
         "A quick place to try the whole path (kit, local check, upload, scores and plots) with the **COCO** "
         "protocol before a real benchmark.",
         "evaluation": "Small, medium and large objects are scored separately as well (APs, APm, APl); crowd regions "

@@ -52,7 +52,7 @@ def score_submission(self, submission_id: int) -> None:
         services.submission_fail(
             submission=submission, message="The benchmark's ground truth is unavailable; the hosts were told.",
             by_user=False,
-        )  # fmt: skip
+        )  # fmt: skip  # the message stays on one line
     except INFRASTRUCTURE_ERRORS as exc:
         logger.warning("submission %s: infrastructure error, retrying: %s", submission_id, exc)
         _drop_broken_connection()
@@ -62,7 +62,7 @@ def score_submission(self, submission_id: int) -> None:
             services.submission_fail(
                 submission=submission, message="The server could not score this file; it does not count against your quota.",
                 by_user=False,
-            )  # fmt: skip
+            )  # fmt: skip  # the message stays on one line
             return
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
     except Exception:

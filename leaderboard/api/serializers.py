@@ -79,7 +79,7 @@ class TrackSerializer(serializers.ModelSerializer):
             "slug", "url", "page", "leaderboard", "name", "benchmark", "protocol", "kind", "description", "split",
             "primary_metric", "higher_is_better", "opens_at", "closes_at", "is_open", "daily_limit", "total_limit",
             "selection", "private_revealed", "subset",
-        ]  # fmt: skip
+        ]  # fmt: skip  # a table: several entries a line
 
     def get_page(self, obj: Track) -> str:
         return _page(self.context, obj)
@@ -187,7 +187,7 @@ class ScoreSummarySerializer(serializers.ModelSerializer):
         model = Score
         fields = [
             "subset", "stage", "split", "protocol", "engine_version", "ground_truth_checksum", "primary_value", "stats",
-        ]  # fmt: skip
+        ]  # fmt: skip  # a table: several entries a line
 
 
 class ScoreSerializer(ScoreSummarySerializer):
@@ -237,7 +237,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
             "strategy", "uses_target_labels", "parameters_millions", "replay_samples", "adaptation_gpu_hours",
             "ms_per_image", "is_baseline", "is_simulated", "is_hidden", "is_selected", "status", "finished",
             "error_message", "warnings", "original_filename", "sha256", "created_at", "started_at", "finished_at",
-        ]  # fmt: skip
+        ]  # fmt: skip  # a table: several entries a line
         read_only_fields = fields
 
     def get_page(self, obj: Submission) -> str:

@@ -95,9 +95,19 @@ def test_submit_wait_status_and_leaderboard_against_a_live_site(site, tmp_path):
     options = ("--url", site.base_url, "--token", alice)
 
     done = lbclient(
-        *options, "submit", "--track", TRACK, "--method", "Strong", str(tmp_path / "strong.json"),
-        "--description", "from the client", "--wait", "--interval", "0.5",
-    )  # fmt: skip
+        *options,
+        "submit",
+        "--track",
+        TRACK,
+        "--method",
+        "Strong",
+        str(tmp_path / "strong.json"),
+        "--description",
+        "from the client",
+        "--wait",
+        "--interval",
+        "0.5",
+    )
     assert done.returncode == 0, done.stderr
     strong_id = int(re.search(r"submission (\d+) accepted: queued", done.stderr).group(1))
     assert f"Submission {strong_id} · Strong · {TRACK} · scored" in done.stdout
@@ -171,13 +181,29 @@ def test_kit_check_and_submit_the_sample_with_only_the_client_and_the_engine(sit
         sample.write_bytes(archive.read(name))
     checked = subprocess.run(
         [sys.executable, "-m", "evaluator", "check", "--kit", str(kit), "--results", str(sample)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert checked.returncode == 0, checked.stderr
     submitted = lbclient(
-        "--url", site.url(""), "--token", token, "submit", "--track", TRACK, "--method", "Sample", str(sample),
-        "--wait", "--interval", "0.5", "--timeout", "240",
-    )  # fmt: skip
+        "--url",
+        site.url(""),
+        "--token",
+        token,
+        "submit",
+        "--track",
+        TRACK,
+        "--method",
+        "Sample",
+        str(sample),
+        "--wait",
+        "--interval",
+        "0.5",
+        "--timeout",
+        "240",
+    )
     assert submitted.returncode == 0, submitted.stderr
     assert "scored" in submitted.stdout + submitted.stderr
     missing = lbclient("--url", site.url(""), "kit", "no-such-track", "-o", str(tmp_path / "none.zip"))

@@ -90,10 +90,14 @@ def _middle_box(image: dict, fallback: tuple[int, int]) -> tuple[float, float, f
 
 def coco_results(images: list[dict], categories: list[dict]) -> bytes:
     records = [
-        {"image_id": image["id"], "category_id": categories[k % len(categories)]["id"],
-         "bbox": list(_middle_box(image, (640, 480))), "score": 0.5}
+        {
+            "image_id": image["id"],
+            "category_id": categories[k % len(categories)]["id"],
+            "bbox": list(_middle_box(image, (640, 480))),
+            "score": 0.5,
+        }
         for k, image in enumerate(images)
-    ]  # fmt: skip
+    ]
     return json.dumps(records).encode()
 
 

@@ -526,7 +526,7 @@ def test_error_breakdown_gives_each_mistake_one_cause():
     assert result.true_positives == 1
     assert result.counts == {
         "classification": 1, "localisation": 1, "both": 1, "duplicate": 1, "background": 1, "missed": 2,
-    }  # fmt: skip
+    }  # fmt: skip  # the counts on one line
     classes = {row["name"]: row for row in result.to_dict()["classes"]}
     assert classes["a"]["missed"] == 1 and classes["b"]["missed"] == 1
     assert classes["b"]["both"] == 1 and classes["b"]["background"] == 1

@@ -202,7 +202,7 @@ INTERESTING = [
     b"\x00", b"\xff\xfe", b"\xef\xbb\xbf", b"\xe9", b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-0",
     b"18446744073709551616", b"9" * 30, b"[" * 2000, b"{", b"}", b"]", b",", b'"', b"\\", b"\n", b"\r\n",
     b"nan", b"inf", b" ", b"\t",
-]  # fmt: skip
+]  # fmt: skip  # a table: several entries a line
 
 
 @st.composite
@@ -262,7 +262,7 @@ def json_replacements(draw, document: Any) -> bytes:
 TOKENS = [
     "0", "1", "-1", "000001", "000002", "0.5", "1e400", "-0", "nan", "NaN", "inf", "-inf", "1e300", "9" * 25,
     "Car", "Pedestrian", "DontCare", "car", "x", "", "٣", "\x00", "0x10", "1_000", "  ",
-]  # fmt: skip
+]  # fmt: skip  # a table: several entries a line
 
 
 def text_lines(separator: str, fields: int) -> st.SearchStrategy[bytes]:
@@ -278,7 +278,7 @@ MEMBER_NAMES = st.sampled_from(
         "Annotations/000001.xml", "ImageSets/Main/test.txt", "comp4_det_test_car.txt", "comp4_det_test_zebra.txt",
         "000001.txt", ".hidden.txt", "__MACOSX/x.txt", "a.json", "b.JSON", "dir/", "٣.txt",
     ]
-) | st.text(min_size=1, max_size=12)  # fmt: skip
+) | st.text(min_size=1, max_size=12)  # fmt: skip  # a table: several entries a line
 
 
 @st.composite

@@ -35,7 +35,7 @@ def problems(draw):
              "bbox": b, "area": b[2] * b[3], "iscrowd": 0}
             for k, b in enumerate(boxes(draw, objects))
         ],
-    }  # fmt: skip
+    }  # fmt: skip  # one record's fields together
     count = draw(st.integers(1, 15))
     scores = draw(st.lists(st.integers(1, 10_000), min_size=count, max_size=count, unique=True))
     dets = [

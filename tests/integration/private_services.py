@@ -54,10 +54,25 @@ class PrivateRedis:
     def start(self) -> PrivateRedis:
         log = open(self.root / "redis.log", "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no", "--dir", str(self.root)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(self.root),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         wait_for(self._ready, timeout=30, what=f"redis on port {self.port}")
         return self
 
@@ -116,10 +131,26 @@ class PrivatePostgres:
             self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth", "trust", "-E", "UTF8", "--no-sync")
         log = open(self.root / "postgres.log", "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.root),
-             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=50"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **self._user,
-        )  # fmt: skip
+            [
+                str(self.bin / "postgres"),
+                "-D",
+                str(self.data),
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.root),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "max_connections=50",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **self._user,
+        )
         wait_for(self._ready, timeout=60, what=f"PostgreSQL on port {self.port}\n{self.log()[-2000:]}")
         return self
 

@@ -137,10 +137,21 @@ class Stack:
         """Start a worker; with ``beat`` it also runs the periodic stale-submission sweep."""
         queue = self.env["CELERY_TASK_DEFAULT_QUEUE"]
         args = [
-            PYTHON, "-m", "celery", "-A", "leaderboard", "worker",
-            "--loglevel", "INFO", "--concurrency", "1", "--queues", queue,
-            "--hostname", f"it-{uuid.uuid4().hex[:6]}@%h",
-        ]  # fmt: skip
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "leaderboard",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+            "--queues",
+            queue,
+            "--hostname",
+            f"it-{uuid.uuid4().hex[:6]}@%h",
+        ]
         if beat:
             args += ["--beat", "--schedule", str(self.root / f"beat-{uuid.uuid4().hex[:6]}")]
         readies = self.log("worker.log").count("ready.")

@@ -217,10 +217,11 @@ def test_rescore_through_broker_and_worker_faults_keeps_one_current_score_and_hi
 
     stack.kill_worker()
     stack.manage(
-        "shell", "-c",
+        "shell",
+        "-c",
         f"from leaderboard import services; from leaderboard.models import Track; "
         f"services.track_rescore(track=Track.objects.get(slug='{TRACK}'))",
-    )  # fmt: skip
+    )
     assert queued_messages(stack, private_redis) == 2
     private_redis.restart()  # the rescoring tasks are lost
     stack.start_worker(beat=True)

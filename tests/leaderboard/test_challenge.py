@@ -21,7 +21,7 @@ def test_track_page_carries_every_section_of_a_challenge(client, track, user):
     page = client.get(reverse("track", args=[track.slug])).content.decode()
     for anchor in ("overview", "participate", "leaderboard-section", "evaluation", "dates", "data"):
         assert f'id="{anchor}"' in page, anchor
-    assert "Detect six kinds of everyday objects" in page  # the demo text, written by load_demo
+    assert "Detect everyday objects of the 80 COCO categories" in page  # the demo text, written by load_demo
     assert "COCO average precision (AP)" in page
     assert "higher is better" in page
     assert "50% of them score the public leaderboard" in page

@@ -186,17 +186,29 @@ def objects_line(output: str) -> dict[str, int]:
 
 def test_import_reports_objects_per_class_on_the_real_splits():
     voc = run(
-        "import_split", str(shared_file("voc2007-test/VOC2007_test_annotations.tar.gz")),
-        "--benchmark", "voc", "--protocol", "voc07", "--split", "test",
-    )  # fmt: skip
+        "import_split",
+        str(shared_file("voc2007-test/VOC2007_test_annotations.tar.gz")),
+        "--benchmark",
+        "voc",
+        "--protocol",
+        "voc07",
+        "--split",
+        "test",
+    )
     assert "4952 images" in voc
     counts = objects_line(voc)
     assert counts.pop("(difficult)") == 2944
     assert sum(counts.values()) == 14976 and counts["person"] == 5227
     coco = run(
-        "import_split", str(shared_file("coco-val2014-100/instances_val2014_100.json")),
-        "--benchmark", "coco", "--protocol", "coco", "--split", "val",
-    )  # fmt: skip
+        "import_split",
+        str(shared_file("coco-val2014-100/instances_val2014_100.json")),
+        "--benchmark",
+        "coco",
+        "--protocol",
+        "coco",
+        "--split",
+        "val",
+    )
     assert sum(objects_line(coco).values()) == 839
 
 
@@ -234,10 +246,15 @@ def test_hosts_import_a_split_in_the_admin(client, settings):
     response = client.post(
         "/admin/leaderboard/split/add/",
         {
-            "benchmark": benchmark.pk, "slug": "val", "name": "val", "domain": "", "public_fraction": "0.5",
-            "public_seed": "s", "source": SimpleUploadedFile("instances.json", source.read_bytes()),
+            "benchmark": benchmark.pk,
+            "slug": "val",
+            "name": "val",
+            "domain": "",
+            "public_fraction": "0.5",
+            "public_seed": "s",
+            "source": SimpleUploadedFile("instances.json", source.read_bytes()),
         },
-    )  # fmt: skip
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     split = Split.objects.get(slug="val")
     assert split.image_count == 100
@@ -246,10 +263,14 @@ def test_hosts_import_a_split_in_the_admin(client, settings):
     broken = client.post(
         "/admin/leaderboard/split/add/",
         {
-            "benchmark": benchmark.pk, "slug": "bad", "name": "bad", "public_fraction": "0.5", "public_seed": "s",
+            "benchmark": benchmark.pk,
+            "slug": "bad",
+            "name": "bad",
+            "public_fraction": "0.5",
+            "public_seed": "s",
             "source": SimpleUploadedFile("bad.json", b'{"images": []'),
         },
-    )  # fmt: skip
+    )
     assert broken.status_code == 200
     assert "bad.json" in broken.content.decode()
     assert not Split.objects.filter(slug="bad").exists()
@@ -266,8 +287,18 @@ def test_without_the_real_files_the_demo_generates_a_kitti_style_split(settings,
         tasks.score_submission(submission.pk)
         values[submission.method_name] = submission.scores.get(subset=Score.Subset.FULL).stats["mAP/moderate"]
     assert values["SSD MobileNet v2"] < values["R-FCN ResNet-101"] < values["Faster R-CNN ResNet-101"]
-    counts = objects_line(run("import_split", str(settings.GROUND_TRUTH_ROOT / track.split.ground_truth_path),
-                              "--benchmark", "k2", "--protocol", "kitti", "--split", "v"))  # fmt: skip
+    counts = objects_line(
+        run(
+            "import_split",
+            str(settings.GROUND_TRUTH_ROOT / track.split.ground_truth_path),
+            "--benchmark",
+            "k2",
+            "--protocol",
+            "kitti",
+            "--split",
+            "v",
+        )
+    )
     assert {"Car", "DontCare", "Pedestrian", "Cyclist", "Van", "Person_sitting"} <= set(counts)
 
 
@@ -298,19 +329,52 @@ VOC_XML = (
     [
         (
             "coco",
-            lambda p: p.with_name("missing.json").write_text(json.dumps({"images": [{"id": 1}], "categories": [{"id": 1, "name": "a"}], "annotations": [{"id": 1, "image_id": 1, "category_id": 1}]})) and p.with_name("missing.json"),
+            lambda p: p.with_name("missing.json").write_text(
+                json.dumps(
+                    {
+                        "images": [{"id": 1}],
+                        "categories": [{"id": 1, "name": "a"}],
+                        "annotations": [{"id": 1, "image_id": 1, "category_id": 1}],
+                    }
+                )
+            )
+            and p.with_name("missing.json"),
             "missing field(s) bbox, area",
         ),
         (
             "coco",
-            lambda p: p.with_name("badbox.json").write_text(json.dumps({"images": [{"id": 1}], "categories": [{"id": 1, "name": "a"}], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, -5, 3], "area": 1}]})) and p.with_name("badbox.json"),
+            lambda p: p.with_name("badbox.json").write_text(
+                json.dumps(
+                    {
+                        "images": [{"id": 1}],
+                        "categories": [{"id": 1, "name": "a"}],
+                        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, -5, 3], "area": 1}],
+                    }
+                )
+            )
+            and p.with_name("badbox.json"),
             "badbox.json, annotations[0]",
         ),
-        ("voc07", lambda p: _tar(p.with_name("unknown.tar.gz"), {"VOC2007/Annotations/000001.xml": VOC_XML % (b"unicorn", b"50")}), "unicorn"),
-        ("voc07", lambda p: _tar(p.with_name("cut.tar.gz"), {"VOC2007/Annotations/000001.xml": VOC_XML % (b"dog", b"50")} | {f"VOC2007/Annotations/{i:06d}.xml": VOC_XML % (b"dog", b"50") for i in range(2, 60)}, truncate=True), "cut.tar.gz"),
+        (
+            "voc07",
+            lambda p: _tar(
+                p.with_name("unknown.tar.gz"), {"VOC2007/Annotations/000001.xml": VOC_XML % (b"unicorn", b"50")}
+            ),
+            "unicorn",
+        ),
+        (
+            "voc07",
+            lambda p: _tar(
+                p.with_name("cut.tar.gz"),
+                {"VOC2007/Annotations/000001.xml": VOC_XML % (b"dog", b"50")}
+                | {f"VOC2007/Annotations/{i:06d}.xml": VOC_XML % (b"dog", b"50") for i in range(2, 60)},
+                truncate=True,
+            ),
+            "cut.tar.gz",
+        ),
     ],
     ids=["coco-missing-field", "coco-bad-box", "voc-unknown-class", "voc-truncated-archive"],
-)  # fmt: skip
+)
 def test_broken_ground_truth_is_refused_with_the_reason(tmp_path, protocol, make, reason):
     source = make(tmp_path / "x")
     with pytest.raises(CommandError) as error:

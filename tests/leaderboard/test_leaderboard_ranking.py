@@ -16,9 +16,12 @@ pytestmark = pytest.mark.django_db
 
 def scored(user, track, gt_data, *, profile: int, seed: int, **extra) -> Submission:
     submission = services.submission_create(
-        user=user, track=track, upload=results_upload(gt_data, profile=profile, seed=seed), method_name=f"p{profile}-s{seed}",
+        user=user,
+        track=track,
+        upload=results_upload(gt_data, profile=profile, seed=seed),
+        method_name=f"p{profile}-s{seed}",
         **extra,
-    )  # fmt: skip
+    )
     tasks.score_submission(submission.pk)
     submission.refresh_from_db()
     assert submission.status == Submission.Status.SCORED

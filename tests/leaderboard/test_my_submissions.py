@@ -135,9 +135,11 @@ def test_choose_the_entry_that_counts(client, user, track, gt_data, scored):
 
 def test_profile_shows_status_and_the_scorers_message(client, user, track):
     failed = services.submission_create(
-        user=user, track=track, upload=raw_upload([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}]),
+        user=user,
+        track=track,
+        upload=raw_upload([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}]),
         method_name="Broken",
-    )  # fmt: skip
+    )
     services.submission_fail(submission=failed, message="Category 7 is not in the split.", by_user=True)
     client.force_login(user)
     page = client.get(reverse("profile")).content.decode()
@@ -147,9 +149,13 @@ def test_profile_shows_status_and_the_scorers_message(client, user, track):
 
 def test_simulated_and_baseline_entries_are_labelled_everywhere(client, track, gt_data, host):
     baseline = services.submission_create(
-        user=host, track=track, upload=results_upload(gt_data), method_name="Sim net", is_baseline=True,
+        user=host,
+        track=track,
+        upload=results_upload(gt_data),
+        method_name="Sim net",
+        is_baseline=True,
         is_simulated=True,
-    )  # fmt: skip
+    )
     tasks.score_submission(baseline.pk)
     pages = {
         "home": reverse("home"),

@@ -98,7 +98,7 @@ class Command(BaseCommand):
                 "name": "Demo COCO-style",
                 "protocol": "coco",
                 "is_demo": True,
-                "description": "A generated COCO-style split with six categories, scored with the COCO protocol.",
+                "description": "A generated COCO-style split in COCO's 80 categories, scored with the COCO protocol.",
             },
         )
         gt_data = demo.generate_ground_truth(images=images)
@@ -149,22 +149,35 @@ class Command(BaseCommand):
                 source = Path(tmp) / f"{domain.name}.json"
                 source.write_bytes(demo.to_json_bytes(ground_truth[domain.name]))
                 report = split_import(
-                    source=source, benchmark=benchmark, slug=domain.name, domain=domain.name,
+                    source=source,
+                    benchmark=benchmark,
+                    slug=domain.name,
+                    domain=domain.name,
                     public_seed=f"demo-day2night-{domain.name}",
-                )  # fmt: skip
+                )
                 splits.append(report.split)
         track = self.transfer_track(
-            benchmark, "demo-day2night-transfer", "Demo Day2Night: day → dawn/dusk → night", splits,
-            primary_metric="target_after", higher_is_better=True,
-        )  # fmt: skip
+            benchmark,
+            "demo-day2night-transfer",
+            "Demo Day2Night: day → dawn/dusk → night",
+            splits,
+            primary_metric="target_after",
+            higher_is_better=True,
+        )
         self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
         for strategy in demo_transfer.STRATEGIES:
             rows = "ends" if strategy.key == "image-translation" else "all"
             archive = demo_transfer.submission_archive(strategy, ground_truth, rows=rows)
             self.baseline(
-                track, strategy.method, f"{strategy.key}.zip", archive, strategy=strategy.key,
-                uses_target_labels=strategy.uses_target_labels, description="Simulated strategy (demo data).", is_simulated=True,
-            )  # fmt: skip
+                track,
+                strategy.method,
+                f"{strategy.key}.zip",
+                archive,
+                strategy=strategy.key,
+                uses_target_labels=strategy.uses_target_labels,
+                description="Simulated strategy (demo data).",
+                is_simulated=True,
+            )
 
     def load_voc(self, root: Path) -> None:
         annotations = root / "VOC2007_test_annotations.tar.gz"
@@ -194,11 +207,14 @@ class Command(BaseCommand):
                 for path in sorted(detections.glob("comp4_det_test_*.txt")):
                     archive.write(path, path.name)
             self.baseline(
-                track, "YOLOv2 (VOC07+12)", "yolov2_comp4.zip", buffer.getvalue(),
+                track,
+                "YOLOv2 (VOC07+12)",
+                "yolov2_comp4.zip",
+                buffer.getvalue(),
                 description="Real YOLOv2 detections on VOC2007 test from a public PyTorch reimplementation "
                 "trained on VOC07+12 trainval.",
                 paper_url="https://arxiv.org/abs/1612.08242",
-            )  # fmt: skip
+            )
 
     def load_kitti(self, root: Path) -> None:
         labels_zip, val_list = root / "data_object_label_2.zip", root / "val.txt"
@@ -237,11 +253,14 @@ class Command(BaseCommand):
             if not self.submissions or Submission.objects.filter(track=track, method_name=profile.name).exists():
                 continue
             self.baseline(
-                track, profile.name, f"{profile.name}.zip".replace(" ", "_"),
+                track,
+                profile.name,
+                f"{profile.name}.zip".replace(" ", "_"),
                 demo_kitti.simulate(labels, profile, seed=300),
-                description="Simulated detector on the real labels (not a real model's output).", is_simulated=True,
+                description="Simulated detector on the real labels (not a real model's output).",
+                is_simulated=True,
                 ms_per_image=profile.ms_per_image,
-            )  # fmt: skip
+            )
 
     def load_generated_voc(self, images: int) -> None:
         benchmark, _ = Benchmark.objects.update_or_create(
@@ -267,10 +286,14 @@ class Command(BaseCommand):
         )
         for profile in demo.PROFILES:
             self.baseline(
-                track, profile.name, f"{profile.name}.zip".replace(" ", "_"),
+                track,
+                profile.name,
+                f"{profile.name}.zip".replace(" ", "_"),
                 demo_voc.devkit_results(split_data, profile, seed=200),
-                description="Simulated detector (demo data).", is_simulated=True, ms_per_image=profile.ms_per_image,
-            )  # fmt: skip
+                description="Simulated detector (demo data).",
+                is_simulated=True,
+                ms_per_image=profile.ms_per_image,
+            )
         self.load_coco_to_voc(benchmark, report.split, split_data)
 
     def load_coco_to_voc(self, benchmark: Benchmark, voc_split: Split, voc_data: dict) -> None:
@@ -279,9 +302,13 @@ class Command(BaseCommand):
         coco_split.domain = coco_split.domain or "coco"
         coco_split.save(update_fields=["domain"])
         track = self.transfer_track(
-            benchmark, "demo-coco-to-voc", "Demo cross-dataset: COCO → VOC", [coco_split, voc_split],
-            primary_metric="target_after", higher_is_better=True,
-        )  # fmt: skip
+            benchmark,
+            "demo-coco-to-voc",
+            "Demo cross-dataset: COCO → VOC",
+            [coco_split, voc_split],
+            primary_metric="target_after",
+            higher_is_better=True,
+        )
         TrackDomain.objects.filter(track=track, position=2).update(name="voc", label_map=COCO_TO_VOC)
         TrackDomain.objects.filter(track=track, position=1).update(name="coco")
         self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
@@ -336,9 +363,14 @@ class Command(BaseCommand):
         labels = {image_id: demo_kitti.parse_labels(text) for image_id, text in texts.items()}
         for profile in demo.PROFILES[:3]:
             self.baseline(
-                track, profile.name, f"{profile.name}.zip".replace(" ", "_"), demo_kitti.simulate(labels, profile, seed=300),
-                description="Simulated detector (demo data).", is_simulated=True, ms_per_image=profile.ms_per_image,
-            )  # fmt: skip
+                track,
+                profile.name,
+                f"{profile.name}.zip".replace(" ", "_"),
+                demo_kitti.simulate(labels, profile, seed=300),
+                description="Simulated detector (demo data).",
+                is_simulated=True,
+                ms_per_image=profile.ms_per_image,
+            )
 
     def load_kaist(self, root: Path) -> None:
         annotations = root / "KAIST_annotation.json"
@@ -390,9 +422,13 @@ class Command(BaseCommand):
             for domain, source in domain_files(annotations, Path(tmp)).items():
                 splits.append(split_import(source=source, benchmark=benchmark, slug=domain, domain=domain).split)
         track = self.transfer_track(
-            benchmark, "kaist-day2night", "KAIST day → night", splits,
-            primary_metric="target_after", higher_is_better=False,
-        )  # fmt: skip
+            benchmark,
+            "kaist-day2night",
+            "KAIST day → night",
+            splits,
+            primary_metric="target_after",
+            higher_is_better=False,
+        )
         self.stdout.write(f"benchmark {benchmark.slug}, track {track.slug}")
         if not mbnet.exists():
             return
@@ -408,6 +444,10 @@ class Command(BaseCommand):
                 for domain, rows in parts.items():
                     archive.writestr(f"stage{stage}/{domain}.txt", "\n".join(rows) + "\n")
         self.baseline(
-            track, "MBNet, as is", "mbnet-as-is.zip", buffer.getvalue(), strategy="as-is",
+            track,
+            "MBNet, as is",
+            "mbnet-as-is.zip",
+            buffer.getvalue(),
+            strategy="as-is",
             description="The released MBNet detections, one model for day and night: its domain gap.",
-        )  # fmt: skip
+        )
