@@ -21,4 +21,4 @@ beat:
 	.venv/bin/celery -A leaderboard beat --loglevel INFO --schedule var/celerybeat-schedule
 
 bench:
-	.venv/bin/python benchmarks/coco_speed.py
+	.venv/bin/python -m benchmarks.coco_speed

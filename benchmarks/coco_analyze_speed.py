@@ -1,7 +1,7 @@
 """Time of COCO's analyze() breakdown next to the COCO evaluation it accompanies at scoring time.
 
-    python benchmarks/coco_analyze_speed.py                   # 5000 images, 80 categories, 500k detections
-    python benchmarks/coco_analyze_speed.py --detections 100000 --repeat 3
+    python -m benchmarks.coco_analyze_speed                   # 5000 images, 80 categories, 500k detections
+    python -m benchmarks.coco_analyze_speed --detections 100000 --repeat 3
 
 The split and detections come from ``coco_speed.py``'s generators; categories are put in
 12 supercategories so that Sim has confusions to remove. Both timings are warm (the
@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import orjson
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.coco_speed import generate_detections, generate_split
 from evaluator.protocols import coco, coco_analyze

@@ -1,8 +1,8 @@
 """COCO bbox scoring speed: this engine against pycocotools on a generated COCO-sized split.
 
-    python benchmarks/coco_speed.py                      # 5000 images, 500k detections
-    python benchmarks/coco_speed.py --detections 2000000 --skip-reference
-    python benchmarks/coco_speed.py --json               # one JSON object instead of the table
+    python -m benchmarks.coco_speed                      # 5000 images, 500k detections
+    python -m benchmarks.coco_speed --detections 2000000 --skip-reference
+    python -m benchmarks.coco_speed --json               # one JSON object instead of the table
 
 Each engine runs in its own subprocess, so that its peak resident memory is its own. Ground truth is loaded before the clock starts. Ours is timed as
 ``load_results`` + ``evaluate`` and as ``evaluate`` alone, pycocotools as
@@ -235,7 +235,7 @@ WORKERS = {"warmup": worker_warmup, "ours": worker_ours, "reference": worker_ref
 
 
 def run_worker(name: str, env: dict[str, str], **paths: Path) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", name]
+    command = [sys.executable, "-m", "benchmarks.coco_speed", "--worker", name]
     for key, value in paths.items():
         command += [f"--{key.replace('_', '-')}", str(value)]
     done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
@@ -261,7 +261,6 @@ def benchmark(args: argparse.Namespace) -> dict:
         generated = time.perf_counter() - started
 
         env = dict(os.environ, NUMBA_CACHE_DIR=str(folder / "numba_cache"))
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH", "")]))
         tiny = {"tiny_gt": tiny_gt, "tiny_results": tiny_results}
         cold = run_worker("warmup", env, **tiny)
         cached = run_worker("warmup", env, **tiny)

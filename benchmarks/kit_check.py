@@ -1,6 +1,6 @@
 """The upload check against a starter kit, beside loading the same file against the ground truth.
 
-    .venv/bin/python benchmarks/kit_check.py [--repeat 3]
+    .venv/bin/python -m benchmarks.kit_check [--repeat 3]
 
 On the real VOC2007 test set with the YOLOv2 detections (101,139 boxes) and KAIST with the
 MBNet detections (from ``SHARED_DATA_DIR``, default ``../shared/data``): the best of ``--repeat``
@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import evaluator
 from evaluator import kit

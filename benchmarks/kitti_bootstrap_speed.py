@@ -1,7 +1,7 @@
 """Time of the KITTI bootstrap interval next to the evaluation it accompanies at scoring time.
 
-    python benchmarks/kitti_bootstrap_speed.py                  # 200 resamples, the val split
-    python benchmarks/kitti_bootstrap_speed.py --resamples 40
+    python -m benchmarks.kitti_bootstrap_speed                  # 200 resamples, the val split
+    python -m benchmarks.kitti_bootstrap_speed --resamples 40
 
 Ground truth: the real KITTI val labels (``../shared/data/kitti`` or ``SHARED_DATA_DIR``);
 detections: the tests' seeded jitter of those labels. Best of ``--repeat`` runs.
@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.coco_analyze_speed import best_of
 from evaluator.formats import kitti as kitti_format

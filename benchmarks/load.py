@@ -9,9 +9,9 @@ the real payloads. Then it starts gunicorn on a free loopback port (DEBUG off) a
 endpoint in turn with wrk (Debian: apt-get install wrk) from a second process, and prints a
 markdown table: requests per second, median, 95th and 99th percentile latency, errors.
 
-    .venv/bin/python benchmarks/load.py
-    .venv/bin/python benchmarks/load.py --duration 30 --connections 32 --workers 4
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python benchmarks/load.py
+    .venv/bin/python -m benchmarks.load
+    .venv/bin/python -m benchmarks.load --duration 30 --connections 32 --workers 4
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python -m benchmarks.load
 """
 
 from __future__ import annotations
@@ -363,7 +363,6 @@ def main() -> None:
         database_url = f"sqlite:///{var / 'db.sqlite3'}"
     env = environment(var, database_url, port)
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     web = None
     try:
         import django

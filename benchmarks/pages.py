@@ -3,7 +3,7 @@
 Loads the generated demo benchmarks into a throw-away SQLite database, scores every
 baseline in-process, then requests the submission, track, compare and strategy pages
 through Django's test client and prints each page's size and its median and
-95th-percentile server time. Run: .venv/bin/python benchmarks/pages.py [--requests 40]
+95th-percentile server time. Run: .venv/bin/python -m benchmarks.pages [--requests 40]
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ import argparse
 import io
 import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 
 def main() -> None:
@@ -33,7 +31,6 @@ def main() -> None:
         SECRET_KEY="benchmark-only-secret-key-of-enough-length",
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leaderboard.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import django
 
     django.setup()
