@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 import evaluator
 import evaluator.guide
 
-from . import kits, scoring, selectors, services
+from . import charts, kits, scoring, selectors, services
 from .forms import TRANSFER_ONLY, SignupForm, SubmissionDetailsForm, SubmissionForm
 from .models import Benchmark, Strategy, Submission, Track
 from .ratelimits import limited
@@ -87,16 +87,6 @@ def _site_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
-def _analyze_bar(analyze: dict | None) -> dict | None:
-    """The seven APs of COCO's analyze() for all sizes: all a compared bar needs of it."""
-    return {"types": analyze["types"], "ap": analyze["ap"]["all"]} if analyze else None
-
-
-def _entry_label(submission: Submission) -> str:
-    """A method's name in plot legends, where badges cannot go."""
-    return f"{submission.method_name} (simulated)" if submission.is_simulated else submission.method_name
-
-
 def track_compare(request: HttpRequest, slug: str) -> HttpResponse:
     track = get_object_or_404(Track.objects.select_related("benchmark"), slug=slug, kind=Track.Kind.ACCURACY)
     ids = [int(v) for v in request.GET.getlist("id") if v.isdigit()]
@@ -114,17 +104,7 @@ def track_compare(request: HttpRequest, slug: str) -> HttpResponse:
                 "differences": [None if v is None or first is None else v - first for v in values[1:]],
             }
         )
-    plot = {
-        "submissions": [
-            {
-                "method": _entry_label(score.submission),
-                "curves": {k: score.curves.get(k) for k in ("kind", "recall", "overall")},
-                "errors": score.explorer.get("errors"),
-                "analyze": _analyze_bar(score.explorer.get("coco_analyze")),
-            }
-            for score in scores
-        ]
-    }
+    plot = charts.compare_plot(scores)
     candidates = selectors.leaderboard_rows(track=track)[:50]
     context = {
         "track": track,
@@ -142,23 +122,7 @@ def track_compare(request: HttpRequest, slug: str) -> HttpResponse:
 def track_strategies(request: HttpRequest, slug: str) -> HttpResponse:
     track = get_object_or_404(Track.objects.select_related("benchmark"), slug=slug, kind=Track.Kind.TRANSFER)
     points = selectors.transfer_points(track)
-    labels = dict(Strategy.choices)
-    plot = {
-        "domains": [d.name for d in track.domains.order_by("position")],
-        "metric": scoring.matrix_metric(track),
-        "points": [
-            {
-                "method": _entry_label(p.submission),
-                "strategy": labels.get(p.submission.strategy, p.submission.strategy),
-                "url": p.submission.get_absolute_url(),
-                "gain": p.stats.get("gain"),
-                "forgetting": p.stats.get("forgetting"),
-                "final_row": p.matrix[-1] if p.matrix else [],
-                "first_row": p.matrix[0] if p.matrix else [],
-            }
-            for p in points
-        ],
-    }
+    plot = charts.strategy_plot(track, points)
     context = {
         "track": track,
         "summaries": selectors.strategy_summaries(track, points),
@@ -221,7 +185,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scores = selectors.visible_scores(request.user, submission)
     transfer_scores = selectors.visible_transfer_scores(request.user, submission)
     for result in transfer_scores:
-        result.matrix_plot = {"domains": result.domains, "matrix": result.matrix}
+        result.matrix_plot = charts.matrix_plot(result)
     plotted = scores[0] if scores else None
     context = {
         "submission": submission,

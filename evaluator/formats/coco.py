@@ -31,13 +31,9 @@ import orjson
 
 from ..errors import MAX_PROBLEMS, InvalidInput, ProblemCollector, describe_ids
 from ..io import DEFAULT_LIMITS, fits_int64, json_list_slices, not_utf8, read_members
+from ._common import frozen, is_number, short
 
 RESULT_FORMATS = ("coco-json",)
-
-
-def frozen(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,25 +137,16 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, float) and math.isfinite(value) and value.is_integer() and fits_int64(value)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _bbox_problem(bbox: Any, *, positive: bool | None) -> str | None:
     """``positive`` None: any finite width and height (a results box; pycocotools scores degenerate ones)."""
     if not isinstance(bbox, list) or len(bbox) != 4:
-        return f"'bbox' must be a list of 4 numbers [x, y, width, height], got {_short(bbox)}"
-    if not all(_is_number(v) for v in bbox):
-        return f"'bbox' must hold 4 finite numbers, got {_short(bbox)}"
+        return f"'bbox' must be a list of 4 numbers [x, y, width, height], got {short(bbox)}"
+    if not all(is_number(v) for v in bbox):
+        return f"'bbox' must hold 4 finite numbers, got {short(bbox)}"
     if positive and (bbox[2] <= 0 or bbox[3] <= 0):
-        return f"'bbox' width and height must be positive, got {_short(bbox)}"
+        return f"'bbox' width and height must be positive, got {short(bbox)}"
     if not positive and (bbox[2] < 0 or bbox[3] < 0):
-        return f"'bbox' width and height must not be negative, got {_short(bbox)}"
+        return f"'bbox' width and height must not be negative, got {short(bbox)}"
     return None
 
 
@@ -205,14 +192,14 @@ def load_ground_truth(path: str | Path) -> CocoGroundTruth:
     for i, ann in enumerate(anns):
         where = f"annotations[{i}]"
         if not isinstance(ann, dict):
-            problems.add(where, f"must be an object, got {_short(ann)}")
+            problems.add(where, f"must be an object, got {short(ann)}")
             continue
         missing = [k for k in ("id", "image_id", "category_id", "bbox", "area") if k not in ann]
         if missing:
             problems.add(where, f"missing field(s) {', '.join(missing)}")
             continue
         if not _is_int(ann["id"]):
-            problems.add(where, f"'id' must be an integer, got {_short(ann['id'])}")
+            problems.add(where, f"'id' must be an integer, got {short(ann['id'])}")
             continue
         if int(ann["id"]) in seen_ids:
             # pycocotools keys annotations by id and would silently keep only the last of them.
@@ -221,22 +208,22 @@ def load_ground_truth(path: str | Path) -> CocoGroundTruth:
         seen_ids.add(int(ann["id"]))
         image = image_index.get(int(ann["image_id"])) if _is_int(ann["image_id"]) else None
         if image is None:
-            problems.add(where, f"'image_id' {_short(ann['image_id'])} is not one of the file's images")
+            problems.add(where, f"'image_id' {short(ann['image_id'])} is not one of the file's images")
             continue
         category = category_index.get(int(ann["category_id"])) if _is_int(ann["category_id"]) else None
         if category is None:
-            problems.add(where, f"'category_id' {_short(ann['category_id'])} is not one of the file's categories")
+            problems.add(where, f"'category_id' {short(ann['category_id'])} is not one of the file's categories")
             continue
         problem = _bbox_problem(ann["bbox"], positive=False)
         if problem:
             problems.add(where, problem)
             continue
-        if not _is_number(ann["area"]) or ann["area"] < 0:
-            problems.add(where, f"'area' must be a non-negative number, got {_short(ann['area'])}")
+        if not is_number(ann["area"]) or ann["area"] < 0:
+            problems.add(where, f"'area' must be a non-negative number, got {short(ann['area'])}")
             continue
         crowd = ann.get("iscrowd", 0)
         if crowd not in (0, 1):
-            problems.add(where, f"'iscrowd' must be 0 or 1, got {_short(crowd)}")
+            problems.add(where, f"'iscrowd' must be 0 or 1, got {short(crowd)}")
             continue
         ann_image[i], ann_category[i], ann_id[i] = image, category, int(ann["id"])
         bbox[i] = ann["bbox"]
@@ -265,7 +252,7 @@ def _records(items: list[Any], key: str, required: tuple[str, ...], problems: Pr
         if not isinstance(record, dict) or any(k not in record for k in required):
             problems.add(f"{key}[{i}]", f"must be an object with {', '.join(required)}")
         elif not _is_int(record["id"]):
-            problems.add(f"{key}[{i}]", f"'id' must be an integer, got {_short(record['id'])}")
+            problems.add(f"{key}[{i}]", f"'id' must be an integer, got {short(record['id'])}")
         else:
             good.append(record)
     return good
@@ -382,7 +369,7 @@ def _checked_columns(problems: ProblemCollector, data: list[Any], first: int = 0
     for i, record in enumerate(data):
         where = f"record {first + i + 1}"
         if not isinstance(record, dict):
-            problems.add(where, f"must be an object {{image_id, category_id, bbox, score}}, got {_short(record)}")
+            problems.add(where, f"must be an object {{image_id, category_id, bbox, score}}, got {short(record)}")
             continue
         missing = [k for k in ("image_id", "category_id", "bbox", "score") if k not in record]
         if missing:
@@ -390,10 +377,10 @@ def _checked_columns(problems: ProblemCollector, data: list[Any], first: int = 0
             continue
         bad = [k for k in ("image_id", "category_id") if not _is_int(record[k])]
         if bad:
-            problems.add(where, "; ".join(f"'{k}' must be an integer, got {_short(record[k])}" for k in bad))
+            problems.add(where, "; ".join(f"'{k}' must be an integer, got {short(record[k])}" for k in bad))
             continue
-        if not _is_number(record["score"]):
-            problems.add(where, f"'score' must be a finite number, got {_short(record['score'])}")
+        if not is_number(record["score"]):
+            problems.add(where, f"'score' must be a finite number, got {short(record['score'])}")
             continue
         problem = _bbox_problem(record["bbox"], positive=None)
         if problem:

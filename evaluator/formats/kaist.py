@@ -42,6 +42,7 @@ import numpy as np
 
 from ..errors import InvalidInput, ProblemCollector, describe_ids
 from ..io import Member, loads_lenient, read_members
+from ._common import frozen, is_number, short
 
 PERSON = "person"
 DAY, NIGHT = "day", "night"
@@ -55,11 +56,6 @@ TXT_COLUMNS = ("image_id", "x", "y", "w", "h", "score")
 TXT_FORMAT = "kaist-txt"
 JSON_FORMAT = "coco-json"
 RESULT_FORMATS = (TXT_FORMAT, JSON_FORMAT)
-
-
-def frozen(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,13 +148,9 @@ def _load_json(label: str, text: str) -> Any:
         raise InvalidInput.single(label, f"is not valid JSON: {exc.msg}", where=f"line {exc.lineno}") from None
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _as_int(value: Any) -> int | None:
     """An integer, or an integer-valued float such as ``1.0``, of at most 2**53 in size; None otherwise."""
-    if isinstance(value, bool) or not _is_number(value):
+    if isinstance(value, bool) or not is_number(value):
         return None
     if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
         return None
@@ -166,18 +158,15 @@ def _as_int(value: Any) -> int | None:
 
 
 def _box_problem(bbox: Any) -> str | None:
-    if not isinstance(bbox, list) or len(bbox) != 4 or not all(_is_number(v) for v in bbox):
-        return f"'bbox' must be a list of 4 numbers [x, y, w, h], got {_short(bbox)}"
-    if not all(math.isfinite(v) for v in bbox):
-        return f"'bbox' must hold finite numbers, got {_short(bbox)}"
+    if not isinstance(bbox, list) or len(bbox) != 4:
+        return f"'bbox' must be a list of 4 numbers [x, y, w, h], got {short(bbox)}"
+    if any(isinstance(v, float) and not math.isfinite(v) for v in bbox):
+        return f"'bbox' must hold finite numbers, got {short(bbox)}"
+    if not all(is_number(v) for v in bbox):
+        return f"'bbox' must be a list of 4 numbers [x, y, w, h], got {short(bbox)}"
     if bbox[2] <= 0 or bbox[3] <= 0:
         return f"'bbox' width and height must be positive, got w={bbox[2]}, h={bbox[3]}"
     return None
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # --------------------------------------------------------------------- ground truth
@@ -299,10 +288,10 @@ def _parse_gt_annotation(
     before = problems.count
     image_id = _as_int(ann.get("image_id"))
     if image_id is None or image_id not in images:
-        problems.add(where, f"'image_id' {_short(ann.get('image_id'))} is not an image of the file")
+        problems.add(where, f"'image_id' {short(ann.get('image_id'))} is not an image of the file")
     category_id = _as_int(ann.get("category_id"))
     if category_id is None or category_id not in categories:
-        problems.add(where, f"'category_id' {_short(ann.get('category_id'))} is not a category of the file")
+        problems.add(where, f"'category_id' {short(ann.get('category_id'))} is not a category of the file")
     ann_id = _as_int(ann.get("id"))
     if ann_id is None:
         problems.add(where, "'id' must be an integer")
@@ -310,16 +299,16 @@ def _parse_gt_annotation(
     if box_problem:
         problems.add(where, box_problem)
     height = ann.get("height")
-    if not _is_number(height) or not math.isfinite(height):
-        problems.add(where, f"'height' must be a finite number of pixels, got {_short(height)}")
+    if not is_number(height) or not math.isfinite(height):
+        problems.add(where, f"'height' must be a finite number of pixels, got {short(height)}")
     occlusion = _as_int(ann.get("occlusion"))
     if occlusion is None:
         problems.add(
-            where, f"'occlusion' must be an integer (0 none, 1 partial, 2 heavy), got {_short(ann.get('occlusion'))}"
+            where, f"'occlusion' must be an integer (0 none, 1 partial, 2 heavy), got {short(ann.get('occlusion'))}"
         )
     ignore = ann.get("ignore", 0)
     if ignore not in (0, 1):
-        problems.add(where, f"'ignore' must be 0 or 1, got {_short(ignore)}")
+        problems.add(where, f"'ignore' must be 0 or 1, got {short(ignore)}")
     if problems.count != before or image_id is None or category_id is None or ann_id is None or occlusion is None:
         return None
     return category_id, image_id, ann_id, [float(v) for v in ann["bbox"]], float(height), occlusion, bool(ignore)
@@ -492,14 +481,14 @@ def _parse_json_detection(
         return None
     image_id = _as_int(record["image_id"])
     if image_id is None:
-        problems.add(where, f"'image_id' must be an integer, got {_short(record['image_id'])}")
+        problems.add(where, f"'image_id' must be an integer, got {short(record['image_id'])}")
     else:
         id_problem = _image_id_problem(image_id, gt, one_based=False)
         if id_problem:
             problems.add(where, id_problem)
     category_id = _as_int(record["category_id"])
     if category_id is None:
-        problems.add(where, f"'category_id' must be an integer, got {_short(record['category_id'])}")
+        problems.add(where, f"'category_id' must be an integer, got {short(record['category_id'])}")
     elif gt is not None and category_id not in gt.category_ids:
         allowed = describe_ids(sorted(gt.category_ids))
         problems.add(
@@ -511,8 +500,8 @@ def _parse_json_detection(
     if box_problem:
         problems.add(where, box_problem)
     score = record["score"]
-    if not _is_number(score) or not math.isfinite(score):
-        problems.add(where, f"'score' must be a finite number, got {_short(score)}")
+    if not is_number(score) or not math.isfinite(score):
+        problems.add(where, f"'score' must be a finite number, got {short(score)}")
     if problems.count != before or image_id is None or category_id is None:
         return None
     return image_id, category_id, [float(v) for v in record["bbox"]], float(score)

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import MAX_PROBLEMS, InvalidInput, ProblemCollector
 from ..io import Member, read_members
+from ._common import frozen, member_label, short
 
 RESULT_FORMATS = ("kitti-txt",)
 CLASSES = ("Car", "Pedestrian", "Cyclist")
@@ -56,11 +57,6 @@ FIELD_NAMES = (
     "ry",
     "score",
 )
-
-
-def frozen(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,14 +110,6 @@ class KittiResults:
 
     def __len__(self) -> int:
         return len(self.image_id)
-
-
-def _member_label(path: Path, member: Member) -> str:
-    return path.name if member.name == path.name else f"{path.name}:{member.name}"
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 def _is_txt(member: Member) -> bool:
@@ -178,7 +166,7 @@ def _parse_lines(
         except ValueError:
             bad = next(i for i, p in enumerate(parts[1:], start=1) if not _is_float(p))
             problems.add_in(
-                label, where, f"field {bad + 1} ({FIELD_NAMES[bad]}) is {_short(parts[bad])}; expected a number"
+                label, where, f"field {bad + 1} ({FIELD_NAMES[bad]}) is {short(parts[bad])}; expected a number"
             )
             continue
         bad_value = next((i for i, v in enumerate(values, start=1) if not math.isfinite(v)), None)
@@ -257,7 +245,7 @@ def _requested_ids(
             f"holds several image lists beside {LABEL_FOLDER}/ ({names}); keep only the split's list, one id a line",
         )
     if others:
-        label = _member_label(path, others[0])
+        label = member_label(path, others[0])
         return _read_id_list(label, others[0].text(label), problems)
     return None
 
@@ -276,7 +264,7 @@ def load_ground_truth(path: str | Path, image_ids: Iterable[str | int] | str | P
     for member in labels:
         if member.stem in by_id:
             problems.add_in(
-                _member_label(path, member), "", f"image {member.stem} also has {by_id[member.stem].name}; expected one"
+                member_label(path, member), "", f"image {member.stem} also has {by_id[member.stem].name}; expected one"
             )
         by_id[member.stem] = member
     wanted = _requested_ids(path, image_ids, others, problems)
@@ -295,7 +283,7 @@ def load_ground_truth(path: str | Path, image_ids: Iterable[str | int] | str | P
     rows: list[np.ndarray] = [np.zeros((0, GT_FIELDS - 1))]
     for index, image_id in enumerate(ids):
         member = by_id[image_id]
-        label = _member_label(path, member)
+        label = member_label(path, member)
         file_types, file_rows = _parse_file(label, member.text(label), GT_FIELDS, problems)
         types.extend(file_types)
         rows.append(file_rows)
@@ -333,7 +321,7 @@ def load_results(path: str | Path, gt: KittiGroundTruth | None) -> KittiResults:
     problems = ProblemCollector(path.name)
     seen: dict[str, str] = {}
     for member in members:
-        label = _member_label(path, member)
+        label = member_label(path, member)
         if member.stem in seen:
             problems.add_in(label, "", f"image {member.stem} also has the file {seen[member.stem]}; expected one file")
         elif gt is not None and member.stem not in gt.image_index:
@@ -349,7 +337,7 @@ def load_results(path: str | Path, gt: KittiGroundTruth | None) -> KittiResults:
     types: list[str] = []
     rows: list[np.ndarray] = [np.zeros((0, RESULT_FIELDS - 1))]
     for member in members:
-        label = _member_label(path, member)
+        label = member_label(path, member)
         file_types, file_rows = _parse_file(label, member.text(label), RESULT_FIELDS, problems)
         types.extend(file_types)
         rows.append(file_rows)

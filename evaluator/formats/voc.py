@@ -47,6 +47,7 @@ import orjson
 
 from ..errors import MAX_PROBLEMS, InvalidInput, ProblemCollector
 from ..io import Member, read_members
+from ._common import frozen, is_number, member_label, short
 
 VOC_CLASSES = (
     "aeroplane",
@@ -80,11 +81,6 @@ TXT_COLUMNS = ("image_id", "score", "x1", "y1", "x2", "y2")
 CLASS_FILE = re.compile(r"^(?P<prefix>.+?)_det_(?P<set>[^_]+)_(?P<cls>[^_]+)\.txt$")
 CLASS_FILE_HELP = "<prefix>_det_<set>_<class>.txt, for example comp4_det_test_car.txt"
 IMAGE_LIST = ("ImageSets", "Main", "test.txt")
-
-
-def frozen(array: np.ndarray) -> np.ndarray:
-    array.flags.writeable = False
-    return array
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,15 +167,6 @@ class VocResults:
         return len(self.image_id)
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _member_label(path: Path, member: Member) -> str:
-    return path.name if member.name == path.name else f"{path.name}:{member.name}"
-
-
 # --------------------------------------------------------------------------- ground truth
 
 
@@ -211,7 +198,7 @@ def load_ground_truth(path: str | Path) -> VocGroundTruth:
     if len(lists) > 1:
         raise InvalidInput.single(label, f"holds {len(lists)} image lists ({', '.join(m.name for m in lists)})")
     listed = lists[0] if lists else None
-    image_ids = _read_image_list(_member_label(path, listed), listed, by_id, problems) if listed else sorted(by_id)
+    image_ids = _read_image_list(member_label(path, listed), listed, by_id, problems) if listed else sorted(by_id)
     problems.raise_if_any()
 
     width = np.zeros(len(image_ids), dtype=np.int64)
@@ -223,7 +210,7 @@ def load_ground_truth(path: str | Path) -> VocGroundTruth:
     truncated: list[bool] = []
     for i, image_id in enumerate(image_ids):
         member = by_id[image_id]
-        parsed = _parse_annotation(_member_label(path, member), member.data, problems)
+        parsed = _parse_annotation(member_label(path, member), member.data, problems)
         if parsed is None:
             continue
         width[i], height[i], objects = parsed
@@ -318,7 +305,7 @@ def _size_field(label: str, size: ET.Element | None, tag: str, problems: Problem
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and 0 <= value < 2**31 and value.is_integer()):
-        problems.add_in(label, f"size/{tag}", f"expected a whole number of pixels, got {_short(text)}")
+        problems.add_in(label, f"size/{tag}", f"expected a whole number of pixels, got {short(text)}")
         return None
     return int(value)
 
@@ -328,7 +315,7 @@ def _flag(label: str, where: str, obj: ET.Element, tag: str, problems: ProblemCo
     if text is None or not text.strip():
         return 0
     if text.strip() not in ("0", "1"):
-        problems.add_in(label, where, f"<{tag}> must be 0 or 1, got {_short(text.strip())}")
+        problems.add_in(label, where, f"<{tag}> must be 0 or 1, got {short(text.strip())}")
         return None
     return int(text.strip())
 
@@ -347,7 +334,7 @@ def _bndbox(
         except ValueError:
             value = math.nan
         if not math.isfinite(value):
-            problems.add_in(label, where, f"<bndbox><{tag}> must be a finite number, got {_short(text)}")
+            problems.add_in(label, where, f"<bndbox><{tag}> must be a finite number, got {short(text)}")
             return None
         values.append(value)
     x1, y1, x2, y2 = values
@@ -378,7 +365,7 @@ def load_results(path: str | Path, gt: VocGroundTruth | None) -> VocResults:
             raise InvalidInput.single(
                 label, f"expected one results JSON file or devkit class files, not a mix ({names})"
             )
-        return _load_json(_member_label(path, members[0]), members[0], gt)
+        return _load_json(member_label(path, members[0]), members[0], gt)
     return _load_class_files(path, members, gt)
 
 
@@ -389,7 +376,7 @@ def _load_class_files(path: Path, members: list[Member], gt: VocGroundTruth | No
     problems = ProblemCollector(path.name)
     files: dict[int, tuple[str, Member]] = {}
     for member in members:
-        label = _member_label(path, member)
+        label = member_label(path, member)
         matched = CLASS_FILE.match(member.basename)
         if matched is None:
             problems.add_in(label, "", f"is not a devkit class file; expected file names {CLASS_FILE_HELP}")
@@ -445,7 +432,7 @@ def _parse_class_file(
             problems.add_in(
                 label,
                 f"line {number}",
-                f"expected 6 fields 'image_id score x1 y1 x2 y2', got {len(fields)}: {_short(line.strip())}",
+                f"expected 6 fields 'image_id score x1 y1 x2 y2', got {len(fields)}: {short(line.strip())}",
             )
             continue
         ids.append(fields[0])
@@ -486,7 +473,7 @@ def _parse_numbers_slowly(
             try:
                 table[r, c] = float(text)
             except ValueError:
-                problems.add_in(label, f"line {numbers[r]}", f"{TXT_COLUMNS[c + 1]} {_short(text)} is not a number")
+                problems.add_in(label, f"line {numbers[r]}", f"{TXT_COLUMNS[c + 1]} {short(text)} is not a number")
     return table
 
 
@@ -520,7 +507,7 @@ def _load_json(label: str, member: Member, gt: VocGroundTruth | None) -> VocResu
         for r in np.flatnonzero(found < 0)[:MAX_PROBLEMS]:
             problems.add(
                 f"record {r + 1}",
-                f"image_id {_short(data[r]['image_id'])} is not an image of this split ({gt.num_images} images, see images.json)",
+                f"image_id {short(data[r]['image_id'])} is not an image of this split ({gt.num_images} images, see images.json)",
             )
         problems.raise_if_any()
         image_ids = np.asarray(gt.image_ids, dtype=str)[found]
@@ -535,14 +522,10 @@ def _load_json(label: str, member: Member, gt: VocGroundTruth | None) -> VocResu
     )
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _json_image_id(value: Any) -> str | None:
     if isinstance(value, str) and value.strip() and value == value.strip():
         return value
-    if _is_number(value) and float(value).is_integer() and value >= 0:
+    if is_number(value) and float(value).is_integer() and value >= 0:
         return str(int(value))
     return None
 
@@ -552,17 +535,17 @@ def _json_class(record: dict[str, Any]) -> tuple[int | None, str | None]:
     k = None
     if "category_id" in record:
         value = record["category_id"]
-        if not (_is_number(value) and float(value).is_integer() and 1 <= value <= len(VOC_CLASSES)):
+        if not (is_number(value) and float(value).is_integer() and 1 <= value <= len(VOC_CLASSES)):
             return (
                 None,
-                f"'category_id' must be 1..{len(VOC_CLASSES)} (VOC class order, see categories.json), got {_short(value)}",
+                f"'category_id' must be 1..{len(VOC_CLASSES)} (VOC class order, see categories.json), got {short(value)}",
             )
         k = int(value) - 1
     if "category_name" in record:
         name = record["category_name"]
         named = CLASS_INDEX.get(name) if isinstance(name, str) else None
         if named is None:
-            return None, f"'category_name' {_short(name)} is not a VOC class"
+            return None, f"'category_name' {short(name)} is not a VOC class"
         if k is not None and k != named:
             return None, f"'category_id' {k + 1} is {VOC_CLASSES[k]}, but 'category_name' says {name}"
         k = named
@@ -573,7 +556,7 @@ def _json_class(record: dict[str, Any]) -> tuple[int | None, str | None]:
 
 def _parse_json_record(record: Any, problems: ProblemCollector, where: str) -> tuple[str, int, list[float]] | None:
     if not isinstance(record, dict):
-        problems.add(where, f"must be an object {{image_id, category_id, bbox, score}}, got {_short(record)}")
+        problems.add(where, f"must be an object {{image_id, category_id, bbox, score}}, got {short(record)}")
         return None
     missing = [key for key in ("image_id", "bbox", "score") if key not in record]
     if missing:
@@ -581,19 +564,19 @@ def _parse_json_record(record: Any, problems: ProblemCollector, where: str) -> t
         return None
     image_id = _json_image_id(record["image_id"])
     if image_id is None:
-        problems.add(where, f"'image_id' must be a VOC image id such as \"000001\", got {_short(record['image_id'])}")
+        problems.add(where, f"'image_id' must be a VOC image id such as \"000001\", got {short(record['image_id'])}")
         return None
     k, problem = _json_class(record)
     if problem:
         problems.add(where, problem)
         return None
     score = record["score"]
-    if not _is_number(score):
-        problems.add(where, f"'score' must be a finite number, got {_short(score)}")
+    if not is_number(score):
+        problems.add(where, f"'score' must be a finite number, got {short(score)}")
         return None
     bbox = record["bbox"]
-    if not (isinstance(bbox, list) and len(bbox) == 4 and all(_is_number(v) for v in bbox)):
-        problems.add(where, f"'bbox' must be 4 finite numbers [x, y, width, height], got {_short(bbox)}")
+    if not (isinstance(bbox, list) and len(bbox) == 4 and all(is_number(v) for v in bbox)):
+        problems.add(where, f"'bbox' must be 4 finite numbers [x, y, width, height], got {short(bbox)}")
         return None
     x, y, w, h = (float(v) for v in bbox)
     # VOC corners: x1 = x + 1 ... x2 = x + w. Inverted corners (w < 1) are scored as VOCevaldet does.

@@ -1,0 +1,33 @@
+"""Helpers every format shares: read-only arrays and the pieces of the messages users read."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..io import Member
+
+
+def frozen(array: np.ndarray) -> np.ndarray:
+    """The array, made read-only: parsed inputs are shared (the worker's cache) and never mutated."""
+    array.flags.writeable = False
+    return array
+
+
+def is_number(value: Any) -> bool:
+    """A finite JSON number: int or float, not bool, not NaN or infinite."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters with "..." so that a message stays one line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def member_label(path: Path, member: Member) -> str:
+    """How a message names a file: ``upload.zip:dets/a.txt`` inside an archive, else the file's name."""
+    return path.name if member.name == path.name else f"{path.name}:{member.name}"
