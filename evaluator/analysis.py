@@ -542,8 +542,8 @@ def _best_f1(score: np.ndarray, status: np.ndarray, num_gt: int) -> dict[str, fl
     """Best F1 over the distinct scores of one pool of matched detections."""
     nan = float("nan")
     if len(score) == 0:
-        f1 = 0.0 if num_gt > 0 else nan
-        return {"threshold": nan, "f1": f1, "precision": nan, "recall": 0.0 if num_gt > 0 else nan}
+        none_found = 0.0 if num_gt > 0 else nan
+        return {"threshold": nan, "f1": none_found, "precision": nan, "recall": none_found}
     order = np.argsort(-score, kind="stable")
     score, status = score[order], status[order]
     tp = np.cumsum(status == TRUE_POSITIVE)
@@ -844,7 +844,7 @@ def error_breakdown(
     cause[same_best >= background_iou] = ERROR_TYPES.index("localisation")
     cause[other_best >= iou] = ERROR_TYPES.index("classification")
     cause[same_best >= iou] = ERROR_TYPES.index("duplicate")
-    per_class = {t: np.zeros(num_classes, dtype=np.int64) for t in ERROR_TYPES}
+    per_class: dict[str, np.ndarray] = {t: np.zeros(num_classes, dtype=np.int64) for t in ERROR_TYPES}
     fp_category = matches.category[false_positive]
     for index, name in enumerate(ERROR_TYPES[:-1]):
         per_class[name] = np.bincount(fp_category[cause == index], minlength=num_classes).astype(np.int64)

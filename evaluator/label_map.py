@@ -38,7 +38,7 @@ def remap_coco_results(
         name = record.get("category_name")
         if name is None:
             category = record.get("category_id")
-            if category not in source_categories:
+            if category is None or category not in source_categories:
                 problems.add(
                     f"record {i + 1}",
                     f"unknown category_id {category!r} of the source dataset "

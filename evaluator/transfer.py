@@ -150,8 +150,8 @@ def computational_efficiency(compute: Sequence[float | None] | None) -> float:
         return NAN
     if any(v is None or not np.isfinite(v) or v < 0 for v in compute[1:]):
         return NAN
-    first = float(compute[0])
-    ratios = [1.0] + [np.inf if v == 0 else first / v for v in compute[1:]]
+    first, later = float(compute[0] or 0), [float(v or 0) for v in compute[1:]]  # None was refused above
+    ratios = [1.0] + [np.inf if v == 0 else first / v for v in later]
     return min(1.0, float(np.mean(ratios)))
 
 

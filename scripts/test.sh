@@ -15,6 +15,7 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy
 .venv/bin/python manage.py makemigrations --check --dry-run
 # Fewer bootstrap resamples than in production keep scoring in the tests quick; the interval code is the same.
 export SCORING_BOOTSTRAP_RESAMPLES=${SCORING_BOOTSTRAP_RESAMPLES:-40}

@@ -298,8 +298,8 @@ def _parse_gt_annotation(
     box_problem = _box_problem(ann.get("bbox"))
     if box_problem:
         problems.add(where, box_problem)
-    height = ann.get("height")
-    if not is_number(height) or not math.isfinite(height):
+    height: Any = ann.get("height")
+    if not is_number(height):
         problems.add(where, f"'height' must be a finite number of pixels, got {short(height)}")
     occlusion = _as_int(ann.get("occlusion"))
     if occlusion is None:

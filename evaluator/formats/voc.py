@@ -567,8 +567,8 @@ def _parse_json_record(record: Any, problems: ProblemCollector, where: str) -> t
         problems.add(where, f"'image_id' must be a VOC image id such as \"000001\", got {short(record['image_id'])}")
         return None
     k, problem = _json_class(record)
-    if problem:
-        problems.add(where, problem)
+    if k is None:
+        problems.add(where, problem or "no class")
         return None
     score = record["score"]
     if not is_number(score):

@@ -97,7 +97,7 @@ def restrict(
         gt,
         image_ids=frozen(gt.image_ids[keep_image]),
         box_image=frozen(new_index[gt.box_image[keep_box]]),
-        **{
+        **{  # type: ignore[arg-type]  # mypy cannot tell which keys a ** of array columns holds
             name: frozen(getattr(gt, name)[keep_box])
             for name in (
                 "type_name",
@@ -116,7 +116,7 @@ def restrict(
     sub_results = replace(
         results,
         files=tuple(f for f in results.files if f in kept),
-        **{
+        **{  # type: ignore[arg-type]  # mypy cannot tell which keys a ** of array columns holds
             name: frozen(getattr(results, name)[keep_det])
             for name in ("image_id", "type_name", "alpha", "xyxy", "score")
         },
@@ -441,7 +441,8 @@ def _eval_class(inputs: _Inputs, c: int, pairs: tuple[np.ndarray, ...], cover: n
 
 def _class_pairs(inputs: _Inputs, c: int) -> tuple[np.ndarray, ...]:
     """Boxes of class ``c`` or its neighbour and all their same-image (box, detection) pairs with IoU."""
-    names = [CLASSES[c].lower()] + ([NEIGHBOURS[c]] if NEIGHBOURS[c] else [])
+    neighbour = NEIGHBOURS[c]
+    names = [CLASSES[c].lower()] + ([neighbour] if neighbour else [])
     boxes = np.flatnonzero(np.isin(inputs.gt_type, names))
     pair_gt, pair_det = _same_image_pairs(inputs.gt_image[boxes], inputs.det_image, inputs.num_images)
     iou = np.empty(len(pair_gt))

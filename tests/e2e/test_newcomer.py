@@ -24,7 +24,6 @@ from tests.integration.stack import Stack, deployed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IMAGES = 30
 SCORED_WITHIN_MS = 240_000
@@ -41,32 +40,6 @@ def stack() -> Iterator[Stack]:
     demo = ["--no-submissions", "--images", str(IMAGES), "--real", "kitti", "kaist"]
     with deployed(demo=demo, env=env) as deployment:
         yield deployment
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the browser tests: no chromium at {CHROMIUM}")
-        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser, stack):
-    context = browser.new_context(base_url=stack.base_url, accept_downloads=True)
-    context.set_default_timeout(30_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
 
 
 def sign_up(page, username: str) -> None:
