@@ -1,7 +1,7 @@
 """COCO bbox engines as whole processes: this project's command line, pycocotools, faster-coco-eval.
 
-    python benchmarks/engines.py                                   # 100k and 500k detections, 3 rounds
-    python benchmarks/engines.py --detections 2000000 --engines ours --rounds 1
+    python -m benchmarks.engines                                   # 100k and 500k detections, 3 rounds
+    python -m benchmarks.engines --detections 2000000 --engines ours --rounds 1
 
 Each run is a fresh process doing everything a user would: start Python, import the
 engine, read the ground truth and the results, evaluate, print the 12 stats. Runs are
@@ -29,10 +29,9 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
+from benchmarks.coco_speed import generate_detections, generate_split
 
-from coco_speed import generate_detections, generate_split  # noqa: E402
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 STAT_TOLERANCE = 1e-12
 
@@ -73,7 +72,7 @@ STAT_ORDER = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100",
 
 def measure(engine: str, gt: Path, results: Path) -> dict:
     """One whole-process run: wall time, CPU time and peak RSS of that process alone."""
-    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    env = dict(os.environ)  # `python -c` in PROJECT_ROOT imports the checkout's packages
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(

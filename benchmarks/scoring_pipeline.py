@@ -1,7 +1,7 @@
 """The worker's whole scoring of one COCO submission against the bare evaluation, in one process.
 
-    python benchmarks/scoring_pipeline.py                    # 1000 images, 100k detections
-    python benchmarks/scoring_pipeline.py --images 5000 --detections 500000
+    python -m benchmarks.scoring_pipeline                    # 1000 images, 100k detections
+    python -m benchmarks.scoring_pipeline --images 5000 --detections 500000
 
 Generates a split and detections with ``coco_speed``'s generators, then times (CPU
 seconds of this process, best of ``--repeat``, kernels warm):
@@ -25,15 +25,13 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+import evaluator
+from benchmarks.coco_speed import generate_detections, generate_split
+from evaluator.subsets import public_image_ids
+from evaluator.warmup import warm_up
+from leaderboard.explorer import explorer_data
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(PROJECT_ROOT), str(PROJECT_ROOT / "benchmarks")]
-
-from coco_speed import generate_detections, generate_split  # noqa: E402
-
-import evaluator  # noqa: E402
-from evaluator.subsets import public_image_ids  # noqa: E402
-from evaluator.warmup import warm_up  # noqa: E402
-from leaderboard.explorer import explorer_data  # noqa: E402
 
 PUBLIC_FRACTION = 0.5
 PUBLIC_SEED = "benchmark"

@@ -1,7 +1,7 @@
 """Upload to scored on the embedded default (SQLite, file-system broker) with one real worker.
 
-    python benchmarks/upload_to_scored.py                       # 5000 images, 500k detections
-    python benchmarks/upload_to_scored.py --detections 100000
+    python -m benchmarks.upload_to_scored                       # 5000 images, 500k detections
+    python -m benchmarks.upload_to_scored --detections 100000
 
 Sets up a throw-away site under a temporary ``VAR_DIR`` (migrate, the generated COCO
 demo track with ``--images`` images), starts ``celery worker --concurrency 1`` and waits
@@ -28,11 +28,10 @@ import numpy as np
 import orjson
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(PROJECT_ROOT), str(PROJECT_ROOT / "benchmarks")]
 
 
 def detections_for(gt_data: dict, count: int, seed: int) -> bytes:
-    from coco_speed import generate_detections
+    from benchmarks.coco_speed import generate_detections
 
     images = gt_data["images"]
     image_ids = np.array([image["id"] for image in images])

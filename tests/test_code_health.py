@@ -77,3 +77,13 @@ def test_no_fmt_skip_without_a_reason():
         if re.search(r"#\s*fmt:\s*skip\s*$", line)
     ]
     assert not bare, "say why after the pragma: `# fmt: skip  # a table: ...`"
+
+
+def test_no_module_edits_the_import_path():
+    edits = [
+        f"{path.relative_to(PROJECT_ROOT)}:{number}"
+        for path in python_files(*CODE, "benchmarks", "scripts")
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if re.search(r"sys\.path\s*(\.insert|\.append|\[|\+=|=)|PYTHONPATH", line)
+    ]
+    assert not edits, "run scripts as modules from the checkout (python -m benchmarks.X) instead"
