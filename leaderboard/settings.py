@@ -6,6 +6,7 @@ under ``var/``. See README.md for every variable.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "leaderboard.access.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -106,9 +108,18 @@ AUTH_PASSWORD_VALIDATORS = [
 CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 RATELIMIT_IP_META_KEY = "leaderboard.ratelimits.client_address"
+# Addresses or networks of the reverse proxies in front of the site: only their X-Forwarded-For
+# is believed (leaderboard/access.py). Empty: the connection's address is the client's.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network") from None
 # Every limit of the site and the API, counted by leaderboard/ratelimits.py.
 RATE_LIMITS = {
     "login": env.str("LOGIN_RATE", default="10/5m"),
+    "login-account": env.str("LOGIN_RATE", default="10/5m"),  # per username, from one address
     "signup": env.str("SIGNUP_RATE", default="10/h"),
     "upload": env.str("UPLOAD_RATE", default="20/h"),
     "token": env.str("API_TOKEN_RATE", default="20/minute"),
@@ -170,6 +181,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["leaderboard.ratelimits.ApiThrottle"],
     "EXCEPTION_HANDLER": "leaderboard.api.errors.exception_handler",
+    # REMOTE_ADDR already holds the client (leaderboard.access); never read X-Forwarded-For again.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Detection Leaderboard API",

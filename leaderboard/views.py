@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 import evaluator
 import evaluator.guide
 
-from . import charts, kits, scoring, selectors, services
+from . import access, charts, kits, scoring, selectors, services
 from .forms import TRANSFER_ONLY, SignupForm, SubmissionDetailsForm, SubmissionForm
 from .models import Benchmark, Strategy, Submission, Track
 from .ratelimits import limited
@@ -345,9 +345,19 @@ class RateLimitedLoginView(LoginView):
     """Django's log-in, with attempts limited per username and per address."""
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if limited(request, group="login", key="post:username") or limited(request, group="login", key="ip"):
-            return _refused(request, "Too many log-in attempts; wait a few minutes.", status=429)
+        if access.login_limited(request):
+            return _refused(request, LOGIN_REFUSED, status=429)
         return super().post(request, *args, **kwargs)
+
+
+LOGIN_REFUSED = "Too many log-in attempts from your address; wait a few minutes."
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's log-in, under the same limits as the site's."""
+    if request.method == "POST" and access.login_limited(request):
+        return _refused(request, LOGIN_REFUSED, status=429)
+    return admin.site.login(request)
 
 
 def benchmark_list(request: HttpRequest) -> HttpResponse:

@@ -17,7 +17,7 @@ from rest_framework import mixins, parsers, permissions, renderers, routers, sta
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,7 +25,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 import evaluator
-from leaderboard import kits, selectors, services
+from leaderboard import access, kits, selectors, services
 from leaderboard.models import Benchmark, Score, Split, Submission, Track
 from leaderboard.ratelimits import TokenThrottle, UploadThrottle
 
@@ -333,6 +333,8 @@ class TokenView(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
+        if access.login_limited(request):
+            raise Throttled(detail="Too many password attempts from your address; wait a few minutes.")
         credentials = AuthTokenSerializer(data=request.data, context={"request": request})
         credentials.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=credentials.validated_data["user"])
