@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -87,9 +88,17 @@ def _site_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
+# ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+_ID = re.compile(r"[0-9]{1,18}")
+
+
 def track_compare(request: HttpRequest, slug: str) -> HttpResponse:
     track = get_object_or_404(Track.objects.select_related("benchmark"), slug=slug, kind=Track.Kind.ACCURACY)
-    ids = [int(v) for v in request.GET.getlist("id") if v.isdigit()]
+    given = request.GET.getlist("id")
+    bad = next((v for v in given if not _ID.fullmatch(v)), None)
+    if bad is not None:
+        return _refused(request, f"id={bad!r} is not a submission number; compare takes ?id=<number>.", status=400)
+    ids = [int(v) for v in given]
     scores = selectors.compared_scores(track, request.user, ids)
     classes = [row["name"] for row in scores[0].per_class] if scores else []
     metric = next(iter(scores[0].per_class[0]["metrics"]), None) if scores and scores[0].per_class else None

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -54,6 +56,16 @@ def _summary(errors: dict[str, list[str]]) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
+        # Django's own answer would be its HTML error page.
+        detail = (
+            f"A form field is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)} MB; "
+            "send the file as the `file` field and keep the other fields short."
+            if isinstance(exc, RequestDataTooBig)
+            else f"More than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} form fields."
+        )
+        status = 413 if isinstance(exc, RequestDataTooBig) else 400
+        return Response({"detail": detail, "errors": {}}, status=status)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
