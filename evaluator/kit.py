@@ -31,6 +31,7 @@ import numpy as np
 from .degenerate import box_warnings
 from .errors import InvalidInput
 from .label_map import remap_coco_results
+from .magnitudes import check_magnitudes
 from .protocols import get_protocol
 from .transfer_archive import read_upload, relabel
 
@@ -361,7 +362,9 @@ def check(kit: Kit, path: str | Path) -> list[str]:
     path = Path(path)
     if not kit.is_transfer:
         domain = kit.domains[0]
-        return box_warnings(get_protocol(domain.protocol).load_results(path, reference(domain)))
+        results = get_protocol(domain.protocol).load_results(path, reference(domain))
+        check_magnitudes(results)
+        return box_warnings(results)
     names = [d.name for d in kit.domains]
     upload = read_upload(path, domains=names)
     source = {int(c["id"]): c["name"] for c in kit.domains[0].categories} if kit.protocol == "coco" else {}
@@ -377,6 +380,7 @@ def check(kit: Kit, path: str | Path) -> list[str]:
                     remap_coco_results(written, mapped, source_categories=source, label_map=domain.label_map)
                     written = mapped
                 results = get_protocol(domain.protocol).load_results(written, reference(domain))
+                check_magnitudes(results)
             except InvalidInput as error:
                 raise relabel(error, path.name, cell) from None
             warnings += box_warnings(results, f"{path.name}: {cell.name.rstrip('/')}")
