@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePath
@@ -13,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import Error as DatabaseError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
@@ -201,6 +203,36 @@ def submission_claim(*, submission_id: int, now: datetime | None = None) -> Subm
     return (
         Submission.objects.select_related("track__benchmark", "track__split").get(pk=submission_id) if claimed else None
     )
+
+
+@contextlib.contextmanager
+def submission_heartbeat(*, submission: Submission) -> Iterator[None]:
+    """Renew the scoring lease every quarter lease while the block runs.
+
+    The lease is short (``SCORING_LEASE_SECONDS``), so the stale sweep takes up a crashed
+    worker's submission within minutes; a live worker keeps it by this heartbeat. Only the
+    claim that holds the submission (same attempt, still running) renews it.
+    """
+    stop = threading.Event()
+    lease = timedelta(seconds=settings.SCORING_LEASE_SECONDS)
+
+    def beat() -> None:
+        try:
+            while not stop.wait(lease.total_seconds() / 4):
+                with contextlib.suppress(DatabaseError):
+                    Submission.objects.filter(
+                        pk=submission.pk, status=Submission.Status.RUNNING, attempts=submission.attempts
+                    ).update(lease_expires_at=timezone.now() + lease)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"lease-{submission.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def submission_release(*, submission: Submission) -> None:

@@ -230,8 +230,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Bootstrap resamples behind each score's interval (COCO, VOC, KAIST); a few hundred give stable 95% bounds.
 SCORING_BOOTSTRAP_RESAMPLES = env.int("SCORING_BOOTSTRAP_RESAMPLES", default=200)
-# A running submission whose worker has not finished within this lease is scored again.
-SCORING_LEASE_SECONDS = env.int("SCORING_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
+# A running submission's lease: its worker renews it every quarter lease while scoring (a
+# heartbeat), so a submission whose worker died is scored again once the lease runs out.
+SCORING_LEASE_SECONDS = env.int("SCORING_LEASE_SECONDS", default=120)
 # A queued submission not started within this time has its task sent again (a broker restart
 # loses the queued messages); one whose sending failed is sent again at the next sweep.
 STALE_QUEUED_SECONDS = env.int("STALE_QUEUED_SECONDS", default=30 * 60)

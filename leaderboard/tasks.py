@@ -42,7 +42,8 @@ def score_submission(self, submission_id: int) -> None:
     if submission is None:
         return  # scored, cancelled, or another worker has it
     try:
-        services.submission_score(submission=submission)
+        with services.submission_heartbeat(submission=submission):
+            services.submission_score(submission=submission)
     except evaluator.InvalidInput as exc:
         services.submission_fail(submission=submission, message=exc.message, by_user=True)
     except SoftTimeLimitExceeded:
