@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
-from .models import Strategy, Track
+from .models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH, Strategy, Track
 
 
 class SignupForm(UserCreationForm):
@@ -22,9 +22,11 @@ TRANSFER_ONLY = ("strategy", "uses_target_labels", "parameters_millions", "repla
 class SubmissionForm(forms.Form):
     track = forms.ModelChoiceField(queryset=Track.objects.select_related("benchmark"), empty_label=None)
     method_name = forms.CharField(max_length=100)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    paper_url = forms.URLField(required=False, assume_scheme="https")
-    code_url = forms.URLField(required=False, assume_scheme="https")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=DESCRIPTION_MAX_LENGTH
+    )
+    paper_url = forms.URLField(required=False, assume_scheme="https", max_length=URL_MAX_LENGTH)
+    code_url = forms.URLField(required=False, assume_scheme="https", max_length=URL_MAX_LENGTH)
     strategy = forms.ChoiceField(choices=Strategy.choices, initial=Strategy.AS_IS)
     uses_target_labels = forms.BooleanField(required=False, label="Target-domain labels were used")
     parameters_millions = forms.FloatField(required=False, min_value=0, label="Parameters (millions)")
@@ -47,6 +49,8 @@ class SubmissionDetailsForm(forms.Form):
     """What an owner may change after uploading: how the entry is described, never its file."""
 
     method_name = forms.CharField(max_length=100)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    paper_url = forms.URLField(required=False, assume_scheme="https")
-    code_url = forms.URLField(required=False, assume_scheme="https")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=DESCRIPTION_MAX_LENGTH
+    )
+    paper_url = forms.URLField(required=False, assume_scheme="https", max_length=URL_MAX_LENGTH)
+    code_url = forms.URLField(required=False, assume_scheme="https", max_length=URL_MAX_LENGTH)

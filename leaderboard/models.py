@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -163,6 +164,11 @@ class Strategy(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# What participants write: long enough for an abstract, short enough for every page showing it.
+DESCRIPTION_MAX_LENGTH = 5000
+URL_MAX_LENGTH = 200
+
+
 def submission_upload_to(instance: Submission, filename: str) -> str:
     return f"submissions/{instance.track_id}/{instance.sha256[:16]}/{filename}"
 
@@ -178,9 +184,11 @@ class Submission(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="submissions")
     method_name = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
-    paper_url = models.URLField(blank=True)
-    code_url = models.URLField(blank=True)
+    description = models.TextField(
+        blank=True, max_length=DESCRIPTION_MAX_LENGTH, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)]
+    )
+    paper_url = models.URLField(blank=True, max_length=URL_MAX_LENGTH)
+    code_url = models.URLField(blank=True, max_length=URL_MAX_LENGTH)
     strategy = models.CharField(max_length=20, choices=Strategy.choices, default=Strategy.AS_IS)
     uses_target_labels = models.BooleanField(default=False)
     parameters_millions = models.FloatField(null=True, blank=True, help_text="Self-reported.")

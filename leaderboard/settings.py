@@ -101,7 +101,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Outgoing mail, e.g. smtp+tls://user:password@smtp.example.org:587 (django-environ's email URL).
+# Unset: the site sends no email, so it offers no password reset.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+EMAIL_CONFIGURED = bool(EMAIL_URL)
+if EMAIL_CONFIGURED:
+    globals().update(env.email_url("EMAIL_URL"))
+    DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
 # Rate limits (django-ratelimit) count in this cache. The file cache of the embedded
 # default is shared by the web processes of one machine but its counters are not atomic,
 # so limits are approximate there; set CACHE_URL=redis://... for exact ones.

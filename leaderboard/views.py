@@ -9,11 +9,12 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 import evaluator
@@ -354,6 +355,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
+@never_cache  # it shows the API token: no copy may stay in a cache
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "leaderboard/profile.html", {"submissions": selectors.user_submissions(request.user)})
@@ -362,6 +364,9 @@ def profile(request: HttpRequest) -> HttpResponse:
 class RateLimitedLoginView(LoginView):
     """Django's log-in, with attempts limited per username and per address."""
 
+    def get_context_data(self, **kwargs) -> dict:
+        return {**super().get_context_data(**kwargs), "email_configured": settings.EMAIL_CONFIGURED}
+
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if access.login_limited(request):
             return _refused(request, LOGIN_REFUSED, status=429)
@@ -369,6 +374,15 @@ class RateLimitedLoginView(LoginView):
 
 
 LOGIN_REFUSED = "Too many log-in attempts from your address; wait a few minutes."
+
+
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Django's password reset, offered only where the site can send the email it needs."""
+    if not settings.EMAIL_CONFIGURED:
+        return _refused(
+            request, "This site sends no email, so it cannot reset passwords; ask its hosts for help.", status=404
+        )
+    return PasswordResetView.as_view()(request)
 
 
 def admin_login(request: HttpRequest) -> HttpResponse:

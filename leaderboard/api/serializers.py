@@ -10,7 +10,17 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leaderboard import scoring, selectors, services
-from leaderboard.models import Benchmark, Score, Split, Strategy, Submission, Track, TransferScore
+from leaderboard.models import (
+    DESCRIPTION_MAX_LENGTH,
+    URL_MAX_LENGTH,
+    Benchmark,
+    Score,
+    Split,
+    Strategy,
+    Submission,
+    Track,
+    TransferScore,
+)
 
 NUMBER_MAP = {"type": "object", "additionalProperties": {"type": "number", "nullable": True}}
 
@@ -312,9 +322,9 @@ class SubmissionCreateSerializer(serializers.Serializer):
 
     track = serializers.SlugRelatedField(slug_field="slug", queryset=Track.objects.select_related("benchmark"))
     method_name = serializers.CharField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    paper_url = HttpsURLField(required=False, allow_blank=True, default="")
-    code_url = HttpsURLField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH)
+    paper_url = HttpsURLField(required=False, allow_blank=True, default="", max_length=URL_MAX_LENGTH)
+    code_url = HttpsURLField(required=False, allow_blank=True, default="", max_length=URL_MAX_LENGTH)
     strategy = serializers.ChoiceField(choices=Strategy.choices, default=Strategy.AS_IS)
     uses_target_labels = serializers.BooleanField(required=False, default=False)
     parameters_millions = FiniteFloatField(required=False, allow_null=True, min_value=0, default=None)
@@ -335,9 +345,9 @@ class SubmissionUpdateSerializer(serializers.Serializer):
     """What the owner may change after uploading (the profile page's edit and hide); every field optional."""
 
     method_name = serializers.CharField(max_length=100, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
-    paper_url = HttpsURLField(required=False, allow_blank=True)
-    code_url = HttpsURLField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH)
+    paper_url = HttpsURLField(required=False, allow_blank=True, max_length=URL_MAX_LENGTH)
+    code_url = HttpsURLField(required=False, allow_blank=True, max_length=URL_MAX_LENGTH)
     is_hidden = serializers.BooleanField(required=False, help_text="Left off the public leaderboard and pages.")
 
 

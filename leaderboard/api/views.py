@@ -338,7 +338,7 @@ class TokenView(APIView):
         credentials = AuthTokenSerializer(data=request.data, context={"request": request})
         credentials.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=credentials.validated_data["user"])
-        return Response({"token": token.key})
+        return Response({"token": token.key}, headers={"Cache-Control": "no-store"})
 
 
 @login_required
