@@ -32,7 +32,7 @@ def test_the_clients_csv_makes_formulas_inert_too():
         "track": "t", "subset": "public", "primary_metric": "AP", "columns": ["AP", "gain"],
         "rows": [{"rank": 1, "method": FORMULA, "participant": "@eve", "strategy": "as-is", "baseline": False,
                   "submitted": "2026-01-01", "stats": {"AP": 0.5, "gain": -0.25}}],
-    }  # fmt: skip
+    }  # fmt: skip  # one leaderboard row, kept compact
     out = io.StringIO()
     lbclient.print_leaderboard(board, out, as_csv=True, columns=None)
     row = next(csv.DictReader(io.StringIO(out.getvalue())))

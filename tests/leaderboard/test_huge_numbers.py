@@ -21,7 +21,7 @@ def _records(gt_data: dict, score: float, bbox_value: float = 10.0) -> list[dict
          "score": 0.9},
         {"image_id": annotation["image_id"], "category_id": annotation["category_id"],
          "bbox": [bbox_value, 10.0, 20.0, 20.0], "score": score},
-    ]  # fmt: skip
+    ]  # fmt: skip  # two records, one a line
 
 
 @pytest.mark.django_db

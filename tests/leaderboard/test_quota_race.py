@@ -54,10 +54,6 @@ def _at_once(send: Callable[[int], int]) -> list[int]:
 @pytest.fixture
 def fair(settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "upload": "1000/h"}
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "submissions": "1000/hour"},
-    }
 
 
 def _api_sender(user, track, gt_data) -> Callable[[int], int]:
