@@ -54,7 +54,8 @@ class ClientAddressMiddleware:
 def account_key(_group: str, request: HttpRequest | Request) -> str:
     """The username tried, at the address trying it (a django-ratelimit key)."""
     data = request.data if isinstance(request, Request) else request.POST
-    return f"{str(data.get('username', '')).strip().lower()}@{request.META.get('REMOTE_ADDR', '')}"
+    username = str(data.get("username", "")) if hasattr(data, "get") else ""  # a JSON body may be a list
+    return f"{username.strip().lower()}@{request.META.get('REMOTE_ADDR', '')}"
 
 
 def login_limited(request: HttpRequest | Request) -> bool:
