@@ -107,8 +107,9 @@ def match(ground_truth: Any, results: Any, *, protocol: str) -> Any:
     """The protocol's matching of ``results``, to share between :func:`evaluate_subsets` and
     the analysis of the same submission (``restrict(images)`` gives a subset's); None for
     protocols that do not share one."""
-    module = get_protocol(protocol)
-    return module.Matches.of(ground_truth, results) if hasattr(module, "Matches") else None
+    shared: Any = getattr(get_protocol(protocol), "Matches", None)
+    # KAIST has a Matches of its own (its miss-rate matching), not one to share: only a class with `of` is.
+    return shared.of(ground_truth, results) if hasattr(shared, "of") else None
 
 
 def evaluate_subsets(
