@@ -69,21 +69,21 @@ def test_env_example_lists_every_variable_of_the_readme():
     assert listed == readme_settings()
 
 
-def test_no_fmt_skip_without_a_reason():
-    bare = [
+def lines_matching(pattern: str, *folders: str) -> list[str]:
+    """``path:line`` of every line of the folders' Python files that ``pattern`` finds."""
+    return [
         f"{path.relative_to(PROJECT_ROOT)}:{number}"
-        for path in python_files(*CODE, "tests", "benchmarks")
+        for path in python_files(*folders)
         for number, line in enumerate(path.read_text().splitlines(), start=1)
-        if re.search(r"#\s*fmt:\s*skip\s*$", line)
+        if re.search(pattern, line)
     ]
+
+
+def test_no_fmt_skip_without_a_reason():
+    bare = lines_matching(r"#\s*fmt:\s*skip\s*$", *CODE, "tests", "benchmarks")
     assert not bare, "say why after the pragma: `# fmt: skip  # a table: ...`"
 
 
 def test_no_module_edits_the_import_path():
-    edits = [
-        f"{path.relative_to(PROJECT_ROOT)}:{number}"
-        for path in python_files(*CODE, "benchmarks", "scripts")
-        for number, line in enumerate(path.read_text().splitlines(), start=1)
-        if re.search(r"sys\.path\s*(\.insert|\.append|\[|\+=|=)|PYTHONPATH", line)
-    ]
+    edits = lines_matching(r"sys\.path\s*(\.insert|\.append|\[|\+=|=)|PYTHONPATH", *CODE, "benchmarks", "scripts")
     assert not edits, "run scripts as modules from the checkout (python -m benchmarks.X) instead"

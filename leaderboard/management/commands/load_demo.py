@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -29,6 +30,79 @@ KAIST_CITATION = (
     "improved test annotations of Liu et al., BMVC 2016."
 )
 
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """A demo benchmark's catalogue entry, as the admin shows it."""
+
+    slug: str
+    name: str
+    protocol: str
+    description: str
+    is_demo: bool = True
+    citation: str = ""
+
+
+BENCHMARKS = {
+    spec.slug: spec
+    for spec in (
+        BenchmarkSpec(
+            "demo-coco",
+            "Demo COCO-style",
+            "coco",
+            "A generated COCO-style split in COCO's 80 categories, scored with the COCO protocol.",
+        ),
+        BenchmarkSpec(
+            "demo-day2night",
+            "Demo Day2Night driving",
+            "coco",
+            "Generated driving scenes in BDD100K's categories: day (source), dawn/dusk, night (target), scored with "
+            "the COCO protocol.",
+        ),
+        BenchmarkSpec(
+            "voc2007",
+            "PASCAL VOC 2007",
+            "voc07",
+            "The PASCAL VOC 2007 test set: 4,952 images, 20 classes, difficult objects ignored; 11-point interpolated"
+            " AP as in the official devkit.",
+            is_demo=False,
+            citation="Everingham et al., The PASCAL Visual Object Classes (VOC) Challenge, IJCV 2010.",
+        ),
+        BenchmarkSpec(
+            "kitti",
+            "KITTI 2D object detection",
+            "kitti",
+            "The 3,769-image validation half of the KITTI training set (the 3DOP split): Car, Pedestrian and Cyclist "
+            "at three difficulties, AP over 40 recall points as the official devkit. Its baselines are simulated from"
+            " the labels.",
+            is_demo=False,
+            citation="Geiger, Lenz and Urtasun, Are we ready for Autonomous Driving? The KITTI Vision Benchmark "
+            "Suite, CVPR 2012.",
+        ),
+        BenchmarkSpec(
+            "demo-voc2007",
+            "Demo VOC 2007-style",
+            "voc07",
+            "A generated PASCAL VOC 2007-style split: 20 classes, difficult objects, the devkit's 11-point AP.",
+        ),
+        BenchmarkSpec(
+            "demo-kitti",
+            "Demo KITTI-style",
+            "kitti",
+            "Generated KITTI-style labels (Car, Pedestrian, Cyclist with truncation, occlusion, DontCare, Van and "
+            "Person_sitting), scored with the KITTI devkit's rules.",
+        ),
+        BenchmarkSpec(
+            "kaist-daynight",
+            "KAIST day/night pedestrians",
+            "kaist",
+            "The KAIST multispectral pedestrian test set (every 20th frame of sets 06-11): 1,455 day and 797 night "
+            "images, scored in the Reasonable setting by log-average miss rate (lower is better).",
+            is_demo=False,
+            citation=KAIST_CITATION,
+        ),
+    )
+}
 
 REAL = ("voc", "kitti", "kaist")
 
@@ -59,6 +133,41 @@ class Command(BaseCommand):
         if "kaist" in real:
             self.load_kaist(shared / "kaist-daynight")
         demo_text.apply()
+
+    def benchmark(self, slug: str) -> Benchmark:
+        """The benchmark of BENCHMARKS[slug], created or brought up to date."""
+        spec = BENCHMARKS[slug]
+        defaults = {
+            "name": spec.name,
+            "protocol": spec.protocol,
+            "is_demo": spec.is_demo,
+            "description": spec.description,
+        }
+        if spec.citation:
+            defaults["citation"] = spec.citation
+        return Benchmark.objects.update_or_create(slug=slug, defaults=defaults)[0]
+
+    def simulated_baselines(
+        self,
+        track: Track,
+        profiles: tuple[demo.DetectorProfile, ...],
+        extension: str,
+        simulate: Callable[[demo.DetectorProfile], bytes],
+        description: str = "Simulated detector (demo data).",
+    ) -> None:
+        """One baseline a detector profile; ``simulate`` runs only for the baselines still missing."""
+        for profile in profiles:
+            if not self.submissions or Submission.objects.filter(track=track, method_name=profile.name).exists():
+                continue
+            self.baseline(
+                track,
+                profile.name,
+                f"{profile.name}.{extension}".replace(" ", "_"),
+                simulate(profile),
+                description=description,
+                is_simulated=True,
+                ms_per_image=profile.ms_per_image,
+            )
 
     def baseline(self, track: Track, name: str, filename: str, content: bytes, **extra) -> None:
         if not self.submissions or Submission.objects.filter(track=track, method_name=name).exists():
@@ -92,32 +201,16 @@ class Command(BaseCommand):
             return split_import(source=source, **options)
 
     def load_generated_coco(self, images: int) -> None:
-        benchmark, _ = Benchmark.objects.update_or_create(
-            slug="demo-coco",
-            defaults={
-                "name": "Demo COCO-style",
-                "protocol": "coco",
-                "is_demo": True,
-                "description": "A generated COCO-style split in COCO's 80 categories, scored with the COCO protocol.",
-            },
-        )
+        benchmark = self.benchmark("demo-coco")
         gt_data = demo.generate_ground_truth(images=images)
         report = self.import_generated(
             "val.json", demo.to_json_bytes(gt_data), benchmark=benchmark, slug="val", public_seed="demo-coco-val"
         )
         track = self.accuracy_track(benchmark, report.split, "demo-coco-detection", "Demo COCO-style detection", "AP")
-        for profile in demo.PROFILES:
-            # Common random numbers: the profiles differ only by their parameters, not by sampling noise.
-            results = demo.to_json_bytes(demo.simulate_detections(gt_data, profile, seed=100))
-            self.baseline(
-                track,
-                profile.name,
-                f"{profile.name}.json".replace(" ", "_"),
-                results,
-                description="Simulated detector (demo data).",
-                is_simulated=True,
-                ms_per_image=profile.ms_per_image,
-            )
+        # Common random numbers: the profiles differ only by their parameters, not by sampling noise.
+        self.simulated_baselines(
+            track, demo.PROFILES, "json", lambda p: demo.to_json_bytes(demo.simulate_detections(gt_data, p, seed=100))
+        )
 
     def transfer_track(self, benchmark: Benchmark, slug: str, name: str, splits: list[Split], **fields) -> Track:
         track, _ = Track.objects.update_or_create(
@@ -132,16 +225,7 @@ class Command(BaseCommand):
         return track
 
     def load_day2night(self, images: int) -> None:
-        benchmark, _ = Benchmark.objects.update_or_create(
-            slug="demo-day2night",
-            defaults={
-                "name": "Demo Day2Night driving",
-                "protocol": "coco",
-                "is_demo": True,
-                "description": "Generated driving scenes in BDD100K's categories: day (source), dawn/dusk, night "
-                "(target), scored with the COCO protocol.",
-            },
-        )
+        benchmark = self.benchmark("demo-day2night")
         ground_truth, splits = {}, []
         with tempfile.TemporaryDirectory() as tmp:
             for n, domain in enumerate(demo_transfer.DOMAINS):
@@ -187,17 +271,7 @@ class Command(BaseCommand):
                 "  manage.py import_split VOC2007_test_annotations.tar.gz --benchmark voc2007 --protocol voc07 --split test"
             )
             return
-        benchmark, _ = Benchmark.objects.update_or_create(
-            slug="voc2007",
-            defaults={
-                "name": "PASCAL VOC 2007",
-                "protocol": "voc07",
-                "is_demo": False,
-                "description": "The PASCAL VOC 2007 test set: 4,952 images, 20 classes, difficult objects ignored; "
-                "11-point interpolated AP as in the official devkit.",
-                "citation": "Everingham et al., The PASCAL Visual Object Classes (VOC) Challenge, IJCV 2010.",
-            },
-        )
+        benchmark = self.benchmark("voc2007")
         report = split_import(source=annotations, benchmark=benchmark, slug="test", name="VOC2007 test")
         track = self.accuracy_track(benchmark, report.split, "voc2007-detection", "VOC 2007 detection", "mAP")
         detections = root / "yolov2_detections"
@@ -226,19 +300,7 @@ class Command(BaseCommand):
             )
             self.load_generated_kitti()
             return
-        benchmark, _ = Benchmark.objects.update_or_create(
-            slug="kitti",
-            defaults={
-                "name": "KITTI 2D object detection",
-                "protocol": "kitti",
-                "is_demo": False,
-                "description": "The 3,769-image validation half of the KITTI training set (the 3DOP split): Car, "
-                "Pedestrian and Cyclist at three difficulties, AP over 40 recall points as the official devkit. "
-                "Its baselines are simulated from the labels.",
-                "citation": "Geiger, Lenz and Urtasun, Are we ready for Autonomous Driving? The KITTI Vision "
-                "Benchmark Suite, CVPR 2012.",
-            },
-        )
+        benchmark = self.benchmark("kitti")
         ids = [line.strip() for line in val_list.read_text().splitlines() if line.strip()]
         with tempfile.TemporaryDirectory() as tmp:
             source = Path(tmp) / "kitti_val_label_2.zip"
@@ -249,30 +311,16 @@ class Command(BaseCommand):
         track = self.accuracy_track(
             benchmark, report.split, "kitti-2d-detection", "KITTI 2D detection (val)", "mAP/moderate"
         )
-        for profile in demo.PROFILES[:3]:
-            if not self.submissions or Submission.objects.filter(track=track, method_name=profile.name).exists():
-                continue
-            self.baseline(
-                track,
-                profile.name,
-                f"{profile.name}.zip".replace(" ", "_"),
-                demo_kitti.simulate(labels, profile, seed=300),
-                description="Simulated detector on the real labels (not a real model's output).",
-                is_simulated=True,
-                ms_per_image=profile.ms_per_image,
-            )
+        self.simulated_baselines(
+            track,
+            demo.PROFILES[:3],
+            "zip",
+            lambda p: demo_kitti.simulate(labels, p, seed=300),
+            description="Simulated detector on the real labels (not a real model's output).",
+        )
 
     def load_generated_voc(self, images: int) -> None:
-        benchmark, _ = Benchmark.objects.update_or_create(
-            slug="demo-voc2007",
-            defaults={
-                "name": "Demo VOC 2007-style",
-                "protocol": "voc07",
-                "is_demo": True,
-                "description": "A generated PASCAL VOC 2007-style split: 20 classes, difficult objects, the devkit's "
-                "11-point AP.",
-            },
-        )
+        benchmark = self.benchmark("demo-voc2007")
         split_data = demo_voc.generate(images=images)
         report = self.import_generated(
             "VOC2007_test.tar.gz",
@@ -284,16 +332,9 @@ class Command(BaseCommand):
         track = self.accuracy_track(
             benchmark, report.split, "demo-voc2007-detection", "Demo VOC 2007-style detection", "mAP"
         )
-        for profile in demo.PROFILES:
-            self.baseline(
-                track,
-                profile.name,
-                f"{profile.name}.zip".replace(" ", "_"),
-                demo_voc.devkit_results(split_data, profile, seed=200),
-                description="Simulated detector (demo data).",
-                is_simulated=True,
-                ms_per_image=profile.ms_per_image,
-            )
+        self.simulated_baselines(
+            track, demo.PROFILES, "zip", lambda p: demo_voc.devkit_results(split_data, p, seed=200)
+        )
         self.load_coco_to_voc(benchmark, report.split, split_data)
 
     def load_coco_to_voc(self, benchmark: Benchmark, voc_split: Split, voc_data: dict) -> None:
@@ -343,16 +384,7 @@ class Command(BaseCommand):
             )
 
     def load_generated_kitti(self, images: int = 300) -> None:
-        benchmark, _ = Benchmark.objects.update_or_create(
-            slug="demo-kitti",
-            defaults={
-                "name": "Demo KITTI-style",
-                "protocol": "kitti",
-                "is_demo": True,
-                "description": "Generated KITTI-style labels (Car, Pedestrian, Cyclist with truncation, occlusion, "
-                "DontCare, Van and Person_sitting), scored with the KITTI devkit's rules.",
-            },
-        )
+        benchmark = self.benchmark("demo-kitti")
         texts = demo_kitti.generate_labels(images=images)
         report = self.import_generated(
             "label_2.zip", demo_kitti.labels_zip(texts), benchmark=benchmark, slug="val", public_seed="demo-kitti-val"
@@ -361,16 +393,7 @@ class Command(BaseCommand):
             benchmark, report.split, "demo-kitti-detection", "Demo KITTI-style detection", "mAP/moderate"
         )
         labels = {image_id: demo_kitti.parse_labels(text) for image_id, text in texts.items()}
-        for profile in demo.PROFILES[:3]:
-            self.baseline(
-                track,
-                profile.name,
-                f"{profile.name}.zip".replace(" ", "_"),
-                demo_kitti.simulate(labels, profile, seed=300),
-                description="Simulated detector (demo data).",
-                is_simulated=True,
-                ms_per_image=profile.ms_per_image,
-            )
+        self.simulated_baselines(track, demo.PROFILES[:3], "zip", lambda p: demo_kitti.simulate(labels, p, seed=300))
 
     def load_kaist(self, root: Path) -> None:
         annotations = root / "KAIST_annotation.json"
@@ -380,19 +403,7 @@ class Command(BaseCommand):
                 "  manage.py import_split KAIST_annotation.json --benchmark kaist-daynight --protocol kaist --split test"
             )
             return
-        benchmark, _ = Benchmark.objects.update_or_create(
-            slug="kaist-daynight",
-            defaults={
-                "name": "KAIST day/night pedestrians",
-                "protocol": "kaist",
-                "is_demo": False,
-                "description": (
-                    "The KAIST multispectral pedestrian test set (every 20th frame of sets 06-11): 1,455 day and "
-                    "797 night images, scored in the Reasonable setting by log-average miss rate (lower is better)."
-                ),
-                "citation": KAIST_CITATION,
-            },
-        )
+        benchmark = self.benchmark("kaist-daynight")
         report = split_import(source=annotations, benchmark=benchmark, slug="test", name="test-all-20")
         track = self.accuracy_track(
             benchmark,
