@@ -10,6 +10,7 @@ endpoint in turn with wrk (Debian: apt-get install wrk) from a second process, a
 markdown table: requests per second, median, 95th and 99th percentile latency, errors.
 
     .venv/bin/python -m benchmarks.load
+    .venv/bin/python -m benchmarks.load --quick          # 2,000 submissions, 5 s per endpoint
     .venv/bin/python -m benchmarks.load --duration 30 --connections 32 --workers 4
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python -m benchmarks.load
 """
@@ -43,6 +44,7 @@ local paths, i = {}, 0
 function init(args)
   for _, path in ipairs(args) do table.insert(paths, path) end
 end
+wrk.headers["Accept-Encoding"] = "gzip"  -- as browsers send it
 function request()
   i = i % #paths + 1
   return wrk.format("GET", paths[i])
@@ -79,7 +81,7 @@ def run_sql(admin_url: str, sql: str) -> None:
         conn.execute(sql)
 
 
-def environment(var: Path, database_url: str, port: int) -> dict[str, str]:
+def environment(var: Path, database_url: str, port: int, resamples: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "CELERY_", "DJANGO_"))}
     env.update(
         VAR_DIR=str(var),
@@ -96,6 +98,7 @@ def environment(var: Path, database_url: str, port: int) -> dict[str, str]:
         API_USER_RATE="100000/second",
         DJANGO_SETTINGS_MODULE="leaderboard.settings",
         PYTHONUNBUFFERED="1",
+        SCORING_BOOTSTRAP_RESAMPLES=str(resamples),
     )
     return env
 
@@ -249,6 +252,18 @@ def grow(*, total: int, users: int, seed: int) -> dict[str, int]:
     }
 
 
+def database_size(connection, var: Path) -> int:
+    """Bytes the database takes: the SQLite file, or PostgreSQL's pg_database_size."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM")
+        return (var / "db.sqlite3").stat().st_size
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("SELECT pg_database_size(current_database())")
+        return cursor.fetchone()[0]
+
+
 def endpoints() -> dict[str, list[str]]:
     from leaderboard import selectors
     from leaderboard.models import Submission, Track
@@ -266,6 +281,7 @@ def endpoints() -> dict[str, list[str]]:
         f"track page ({slug})": [f"/tracks/{slug}/"],
         "track page (transfer)": ["/tracks/demo-day2night-transfer/"],
         "submission page (COCO, 20 ids)": [f"/submissions/{pk}/" for pk in picked],
+        "submission plots.json (COCO, 20 ids)": [f"/submissions/{pk}/plots.json" for pk in picked],
         "submission page (transfer, 10 ids)": [f"/submissions/{s.pk}/" for s in transfer],
         "API leaderboard": [f"/api/v1/tracks/{slug}/leaderboard/"],
         "API submission (20 ids)": [f"/api/v1/submissions/{pk}/" for pk in picked],
@@ -332,7 +348,12 @@ def table(results: dict[str, dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=20, help="seconds of load per endpoint")
+    parser.add_argument("--duration", "--seconds", type=int, default=20, help="seconds of load per endpoint")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smaller run: --submissions 2000 --users 600 --seconds 5 unless given, 40 bootstrap resamples",
+    )
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections wrk keeps open")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk's threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
@@ -349,6 +370,11 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="run only the endpoints whose name contains one of these words")
     parser.add_argument("--keep", action="store_true", help="keep the database and its folder, for profiling")
     args = parser.parse_args()
+    if args.quick:
+        given = " ".join(sys.argv)
+        args.submissions = args.submissions if "--submissions" in given else 2_000
+        args.users = args.users if "--users" in given else 600
+        args.duration = args.duration if "--seconds" in given or "--duration" in given else 5
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk).")
 
@@ -361,7 +387,7 @@ def main() -> None:
         run_sql(admin_url, f'CREATE DATABASE "{db_name}"')
     else:
         database_url = f"sqlite:///{var / 'db.sqlite3'}"
-    env = environment(var, database_url, port)
+    env = environment(var, database_url, port, resamples=40 if args.quick else 200)
     os.environ.update(env)
     web = None
     try:
@@ -377,9 +403,11 @@ def main() -> None:
         grow_seconds = time.perf_counter() - started - demo_seconds
         targets = endpoints()
         engine = connection.vendor
+        db_size = database_size(connection, var)
         connection.close()
         print(
-            f"data: {counts} on {engine}; demo loaded and scored in {demo_seconds:.0f} s, grown in {grow_seconds:.0f} s",
+            f"data: {counts} on {engine}, database {db_size / 1e6:,.0f} MB; demo loaded and scored in "
+            f"{demo_seconds:.0f} s, grown in {grow_seconds:.0f} s",
             flush=True,
         )
 
@@ -405,7 +433,7 @@ def main() -> None:
         print()
         print(
             f"{counts['submissions']:,} submissions ({counts['scored']:,} scored) from {counts['participants']:,} "
-            f"participants on {engine}; gunicorn {args.workers} workers x {args.threads} threads; wrk "
+            f"participants on {engine} ({db_size / 1e6:,.0f} MB); gunicorn {args.workers} workers x {args.threads} threads; wrk "
             f"{args.connections} connections, {args.duration} s per endpoint"
         )
         print()

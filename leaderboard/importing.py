@@ -1,19 +1,17 @@
-"""Turn ground-truth files people have into hidden splits under GROUND_TRUTH_ROOT."""
+"""Turn ground-truth files people have into hidden splits in the ground-truth storage."""
 
 from __future__ import annotations
 
 import secrets
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 
 import evaluator
 from evaluator.summary import object_counts
 
-from . import ground_truth
+from . import files, ground_truth
 from .models import Benchmark, Split
 
 
@@ -52,15 +50,10 @@ def split_import(
     objects = object_counts(gt)
     checksum = ground_truth.file_checksum(source)
     relative = Path(benchmark.slug) / slug / source.name
-    target = Path(settings.GROUND_TRUTH_ROOT) / relative
     existing = Split.objects.filter(benchmark=benchmark, slug=slug).first()
-    unchanged = existing is not None and existing.checksum == checksum and target.exists()
+    unchanged = existing is not None and existing.checksum == checksum and ground_truth.stored(relative.as_posix())
     if not unchanged:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True)
-        else:
-            shutil.copyfile(source, target)
+        files.upload(ground_truth.storage(), source, relative.as_posix())
     with transaction.atomic():
         split, _ = Split.objects.update_or_create(
             benchmark=benchmark,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import markdown
 import nh3
 
@@ -12,6 +14,7 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
 
 
+@functools.lru_cache(maxsize=256)  # a pure function of the text; pages render the same texts again and again
 def render_markdown(text: str) -> str:
     html = markdown.markdown(text or "", extensions=["tables", "fenced_code", "sane_lists"], output_format="html")
     return nh3.clean(

@@ -8,6 +8,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from .fields import CompressedJSONField
+
 PROTOCOL_CHOICES = [
     ("coco", "COCO (AP@[.5:.95])"),
     ("voc07", "PASCAL VOC 2007 (11-point AP)"),
@@ -98,6 +100,11 @@ class Track(models.Model):
         max_length=40,
         blank=True,
         help_text="Transfer tracks: the protocol stat that fills the stage x domain matrix (default: its primary).",
+    )
+    leaderboard_version = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised by database triggers (leaderboard/triggers.py) on every write that can change a ranking.",
     )
 
     class Meta:
@@ -267,9 +274,9 @@ class Score(models.Model):
     ground_truth_checksum = models.CharField(max_length=64)
     primary_value = models.FloatField(null=True, db_index=True)
     stats = models.JSONField(default=dict)
-    per_class = models.JSONField(default=list)
-    curves = models.JSONField(default=dict)
-    explorer = models.JSONField(default=dict, help_text="Operating-point counts for the threshold explorer.")
+    per_class = CompressedJSONField(default=list, float32=False, help_text="Per-class results (compressed).")
+    curves = CompressedJSONField(help_text="The plots' curve data (compressed).")
+    explorer = CompressedJSONField(help_text="Operating-point counts for the threshold explorer (compressed).")
     interval_low = models.FloatField(null=True, blank=True, help_text="95% bootstrap interval of the primary metric.")
     interval_high = models.FloatField(null=True, blank=True)
     is_current = models.BooleanField(default=True)

@@ -20,7 +20,7 @@ from evaluator import transfer
 from evaluator.label_map import remap_coco_results
 from evaluator.transfer_archive import Cell, read_upload, relabel
 
-from . import ground_truth
+from . import files, ground_truth
 from .explorer import explorer_data
 from .models import Score, Submission, Track, TrackDomain
 
@@ -100,8 +100,12 @@ def _source_categories(sequence: list[TrackDomain]) -> dict[int, str]:
 
 def evaluate(submission: Submission) -> tuple[list[CellResult], list[TransferResult]]:
     """Every evaluation of ``submission``; raises evaluator.InvalidInput when the file is at fault."""
+    with files.local_copy(submission.file.storage, submission.file.name) as path:
+        return _evaluate(submission, path)
+
+
+def _evaluate(submission: Submission, path: Path) -> tuple[list[CellResult], list[TransferResult]]:
     track = submission.track
-    path = Path(submission.file.path)
     if not track.is_transfer:
         split = track.split
         gt = ground_truth.load(split)

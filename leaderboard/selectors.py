@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, When, Window
 from django.db.models.fields.json import KT
@@ -14,7 +16,7 @@ import evaluator
 import evaluator.kit
 from evaluator import transfer
 
-from . import scoring
+from . import memo, scoring
 from .models import Benchmark, Score, Submission, Track, TransferScore
 
 # Transfer figures where smaller is better; the raw before/after values follow the protocol.
@@ -121,6 +123,59 @@ def leaderboard_rows(
     return ranked.order_by(*_primary_order(track))
 
 
+def board_key(track: Track, *parts: Any) -> tuple:
+    """A cache key naming everything a leaderboard of ``track`` depends on, and ``parts``.
+
+    ``leaderboard_version`` (raised by triggers on every scoring, hide, choice, rename...) and
+    the settings that rank a board; the track row must be read in the current request.
+    """
+    settings = (track.kind, track.selection, track.higher_is_better, track.primary_metric, track.private_revealed)
+    return ("board", track.pk, track.leaderboard_version, settings, *parts)
+
+
+def leaderboard(
+    *,
+    track: Track,
+    subset: str | None = None,
+    sort: str | None = None,
+    strategy: str | None = None,
+    target_labels: bool | None = None,
+) -> list[Score] | list[TransferScore]:
+    """``leaderboard_rows`` as a list, computed once per change of the board (see ``board_key``).
+
+    The rows carry ``not_separable`` (``mark_separability`` over the whole board).
+    """
+    subset = subset or visible_subset(track)
+    sort = sort if sort in stat_names(track) else None
+
+    def build() -> list:
+        rows = list(
+            leaderboard_rows(track=track, subset=subset, sort=sort, strategy=strategy, target_labels=target_labels)
+        )
+        mark_separability(rows)
+        return rows
+
+    return memo.boards.get(board_key(track, "rows", subset, sort, strategy, target_labels), build)
+
+
+def leaderboard_records(track: Track, rows: list) -> list[dict[str, Any]]:
+    """The rows of a downloaded leaderboard (CSV or JSON), ranked from 1."""
+    columns = leaderboard_columns(track)
+    return [
+        {
+            "rank": rank,
+            "method": row.submission.method_name,
+            "participant": row.submission.user.username,
+            "strategy": row.submission.strategy,
+            "baseline": row.submission.is_baseline,
+            "simulated": row.submission.is_simulated,
+            "submitted": row.submission.created_at.isoformat(),
+            **{name: row.stats.get(name) for name in columns},
+        }
+        for rank, row in enumerate(rows, start=1)
+    ]
+
+
 def mark_separability(rows: list, leader: Any = None) -> None:
     """Flag the rows whose bootstrap interval overlaps the leader's (``not_separable``).
 
@@ -144,11 +199,23 @@ class TrackSummary:
     entries: int
 
 
-def home_tracks() -> list[TrackSummary]:
+def home_track_list() -> list[Track]:
+    return list(Track.objects.select_related("benchmark", "split").order_by("benchmark__name", "name"))
+
+
+def home_key(tracks: list[Track]) -> tuple:
+    """Everything the home page's cards show: each board, and the names and labels around it."""
+    return (
+        "home",
+        *((board_key(t), t.name, t.slug, t.benchmark.name, t.benchmark.is_demo) for t in tracks),
+    )
+
+
+def home_tracks(tracks: list[Track] | None = None) -> list[TrackSummary]:
     summaries = []
-    for track in Track.objects.select_related("benchmark", "split").order_by("benchmark__name", "name"):
-        rows = leaderboard_rows(track=track)
-        summaries.append(TrackSummary(track=track, leader=rows.first(), entries=rows.count()))
+    for track in home_track_list() if tracks is None else tracks:
+        rows = leaderboard(track=track)
+        summaries.append(TrackSummary(track=track, leader=next(iter(rows), None), entries=len(rows)))
     return summaries
 
 
@@ -170,7 +237,9 @@ def _visible(user: AbstractBaseUser | AnonymousUser, submission: Submission, sco
     return sorted(scores, key=lambda score: (score.subset != first, getattr(score, "stage", 0)))
 
 
-def visible_scores(user: AbstractBaseUser | AnonymousUser, submission: Submission) -> list[Score]:
+def visible_scores(
+    user: AbstractBaseUser | AnonymousUser, submission: Submission, *, plot_data: bool = True
+) -> list[Score]:
     """The public score until the host reveals the private one; hosts see both.
 
     Owners too see only the public score before the reveal: a private figure per
@@ -178,9 +247,34 @@ def visible_scores(user: AbstractBaseUser | AnonymousUser, submission: Submissio
     have one score per stage and domain.
     """
     scores = submission.scores.filter(is_current=True).select_related("split")
+    if not plot_data:
+        scores = scores.defer("curves", "explorer", "per_class")
     if not submission.track.is_transfer:
         scores = scores.filter(stage=1)
     return _visible(user, submission, scores)
+
+
+def submission_plots(user: AbstractBaseUser | AnonymousUser, submission: Submission) -> tuple[str, bytes] | None:
+    """The plot data of a submission's page (curves and explorer of its first visible score), as
+    gzip-compressed JSON, with an ETag naming that score: a score row never changes once written.
+
+    None when the viewer may see no score. ``submission`` must be visible to ``user``.
+    """
+    scores = visible_scores(user, submission, plot_data=False)
+    if not scores:
+        return None
+    plotted = scores[0]  # its curves and explorer data are read only when not cached
+    etag = f'"plots-{plotted.pk}-{plotted.created_at.timestamp():.6f}"'
+
+    def build() -> bytes:
+        data = {
+            "subset": plotted.subset,
+            "curves": plotted.curves,
+            "explorer": None if submission.track.is_transfer else plotted.explorer,
+        }
+        return gzip.compress(orjson.dumps(data), compresslevel=6, mtime=0)
+
+    return etag, memo.plots.get(("plots", etag), build)
 
 
 def visible_transfer_scores(user: AbstractBaseUser | AnonymousUser, submission: Submission) -> list[TransferScore]:

@@ -136,17 +136,23 @@ def submission_create(
         warnings=warnings,
     )
     SubmissionQuota.objects.get_or_create(user=user, track=track)
-    with transaction.atomic():
-        # Parallel uploads of one participant to one track wait here, so the count below is exact.
-        SubmissionQuota.objects.select_for_update().get(user=user, track=track)
-        if not is_baseline:
-            _check_quota(user=user, track=track)
-        duplicate = _counted(user, track).filter(sha256=sha256).exclude(status=Submission.Status.CANCELLED).first()
-        if duplicate:
-            raise SubmissionRefused(f"You already submitted this exact file as '{duplicate.method_name}'.")
-        submission.file.save(_short_name(name, 100), upload, save=False)
-        submission.save()
-        submission_enqueue(submission=submission)
+    try:
+        with transaction.atomic():
+            # Parallel uploads of one participant to one track wait here, so the count below is exact.
+            SubmissionQuota.objects.select_for_update().get(user=user, track=track)
+            if not is_baseline:
+                _check_quota(user=user, track=track)
+            duplicate = _counted(user, track).filter(sha256=sha256).exclude(status=Submission.Status.CANCELLED).first()
+            if duplicate:
+                raise SubmissionRefused(f"You already submitted this exact file as '{duplicate.method_name}'.")
+            # Stored inside the transaction, deleted if it fails: no file without its row.
+            submission.file.save(_short_name(name, 100), upload, save=False)
+            submission.save()
+            submission_enqueue(submission=submission)
+    except BaseException:
+        if submission.file.name:
+            submission.file.delete(save=False)
+        raise
     return submission
 
 

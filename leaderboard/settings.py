@@ -154,8 +154,25 @@ STATICFILES_FINDERS = [
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "ground_truth": {"BACKEND": "leaderboard.ground_truth.GroundTruthStorage"},
+    "staticfiles": {"BACKEND": "leaderboard.storage.StaticStorage"},
 }
+# Several machines: uploads and ground truth in an S3-compatible bucket (django-storages), under
+# media/ and ground-truth/; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+S3_BUCKET = env.str("S3_BUCKET", default="")
+if S3_BUCKET:
+    _bucket = {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("S3_REGION", default="") or None,
+        "default_acl": "private",
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**_bucket, "location": "media"}}
+    STORAGES["ground_truth"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_bucket, "location": "ground-truth", "file_overwrite": True},
+    }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"  # never routed: uploads are served to nobody
 # Real public benchmark files (KAIST day/night ...) that load_demo imports when present.

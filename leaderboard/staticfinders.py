@@ -20,7 +20,7 @@ class PlotlyFinder(BaseFinder):
 
     def find(self, path: str, find_all: bool = False, **kwargs):
         if path != PLOTLY_JS:
-            return [] if find_all else None
+            return []  # as Django's finders answer: None would read as a match
         match = str(_SOURCE / "plotly.min.js")
         return [match] if find_all else match
 

@@ -3,31 +3,43 @@
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import re
 
+import orjson
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 import evaluator
 import evaluator.guide
 
-from . import access, charts, kits, scoring, selectors, services
+from . import access, charts, kits, memo, scoring, selectors, services
 from .forms import TRANSFER_ONLY, SignupForm, SubmissionDetailsForm, SubmissionForm
 from .models import Benchmark, Strategy, Submission, Track
 from .ratelimits import limited
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "leaderboard/home.html", {"summaries": selectors.home_tracks()})
+    tracks = selectors.home_track_list()
+    cards = memo.boards.get(
+        selectors.home_key(tracks),
+        lambda: mark_safe(
+            render_to_string("includes/home_cards.html", {"summaries": selectors.home_tracks(tracks)}, request)
+        ),
+    )
+    return render(request, "leaderboard/home.html", {"cards": cards})
 
 
 def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -47,8 +59,8 @@ def _filters(request: HttpRequest) -> dict:
     }
 
 
-def _ranked(request: HttpRequest, track: Track) -> QuerySet:
-    return selectors.leaderboard_rows(track=track, **_filters(request))
+def _ranked(request: HttpRequest, track: Track) -> list:
+    return selectors.leaderboard(track=track, **_filters(request))
 
 
 def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -56,23 +68,30 @@ def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
     ranked = _ranked(request, track)
     page = Paginator(ranked, LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    top = rows[:3] if page.number == 1 else list(ranked[:3])
-    selectors.mark_separability(rows, leader=None if page.number == 1 else next(iter(top), None))
     sort = request.GET.get("sort")
-    context = {
+    board = {
         "track": track,
         "rows": rows,
         "page": page,
         "first_rank": page.start_index(),
-        "top": top,
         "stats": selectors.leaderboard_columns(track),
         "self_reported": selectors.SELF_REPORTED if track.is_transfer else (),
         "sort": sort if sort in selectors.stat_names(track) else None,
+        "show_speed": any(row.submission.ms_per_image is not None for row in rows),
+    }
+    # The table is most of the page's rendering: kept until the board changes, per query string.
+    table = memo.boards.get(
+        selectors.board_key(track, "html", request.GET.urlencode()),
+        lambda: mark_safe(render_to_string("includes/leaderboard_table.html", board, request)),
+    )
+    context = {
+        **board,
+        "board_table": table,
+        "top": ranked[:3],
         "strategies": Strategy.choices,
         "strategy": _filters(request)["strategy"],
         "target_labels": request.GET.get("target_labels", ""),
         "domains": list(track.domains.order_by("position")) if track.is_transfer else [],
-        "show_speed": any(row.submission.ms_per_image is not None for row in rows),
         "matrix_metric": scoring.matrix_metric(track) if track.is_transfer else "",
         "subset": selectors.visible_subset(track),
         "challenge": selectors.track_challenge(track=track, quota=_quota(request, track)),
@@ -147,28 +166,26 @@ def track_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404("Leaderboards download as .csv or .json.")
     track = get_object_or_404(Track.objects.select_related("benchmark"), slug=slug)
-    columns = selectors.leaderboard_columns(track)
-    records = [
-        {
-            "rank": rank,
-            "method": row.submission.method_name,
-            "participant": row.submission.user.username,
-            "strategy": row.submission.strategy,
-            "baseline": row.submission.is_baseline,
-            "simulated": row.submission.is_simulated,
-            "submitted": row.submission.created_at.isoformat(),
-            **{name: row.stats.get(name) for name in columns},
-        }
-        for rank, row in enumerate(_ranked(request, track), start=1)
-    ]
+    filters = _filters(request)
+    body = memo.boards.get(
+        selectors.board_key(track, fmt, *filters.values()),
+        lambda: _leaderboard_file(track, fmt, selectors.leaderboard_records(track, _ranked(request, track))),
+    )
     if fmt == "json":
-        return JsonResponse({"track": track.slug, "subset": selectors.visible_subset(track), "rows": records})
-    response = HttpResponse(content_type="text/csv")
+        return HttpResponse(body, content_type="application/json")
+    response = HttpResponse(body, content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{track.slug}-leaderboard.csv"'
-    writer = csv.DictWriter(response, fieldnames=list(records[0]) if records else ["rank", "method"])
+    return response
+
+
+def _leaderboard_file(track: Track, fmt: str, records: list[dict]) -> bytes:
+    if fmt == "json":
+        return orjson.dumps({"track": track.slug, "subset": selectors.visible_subset(track), "rows": records})
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["rank", "method"])
     writer.writeheader()
     writer.writerows({name: csv_cell(value) for name, value in record.items()} for record in records)
-    return response
+    return buffer.getvalue().encode()
 
 
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV Injection").
@@ -219,6 +236,26 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_owner": request.user.is_authenticated and request.user.pk == submission.user_id,
     }
     return render(request, "leaderboard/submission.html", context)
+
+
+@require_GET
+def submission_plots(request: HttpRequest, pk: int) -> HttpResponse:
+    """The submission page's plot data (curves, explorer), kept out of its HTML and cached by ETag."""
+    plots = selectors.submission_plots(request.user, _visible_submission(request, pk))
+    if plots is None:
+        raise Http404("No scores to plot.")
+    etag, compressed = plots
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    elif "gzip" in request.headers.get("Accept-Encoding", ""):
+        response = HttpResponse(compressed, content_type="application/json")
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(gzip.decompress(compressed), content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    patch_vary_headers(response, ["Accept-Encoding", "Cookie"])
+    return response
 
 
 def _owned_submission(request: HttpRequest, pk: int) -> Submission:

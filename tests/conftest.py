@@ -25,3 +25,13 @@ def shared_file(relative: str) -> Path:
 def demo_snapshots(tmp_path_factory) -> DemoSnapshots:
     """Demo data built once per session; see tests/demo_data.py."""
     return DemoSnapshots(tmp_path_factory.mktemp("demo-snapshots"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_leaderboard_memo():
+    """Each test's database starts again from the same ids and versions: forget the boards of the last one."""
+    from leaderboard import memo
+
+    memo.clear()
+    yield
+    memo.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -25,7 +26,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 import evaluator
-from leaderboard import access, kits, selectors, services
+from leaderboard import access, kits, memo, selectors, services
 from leaderboard.models import Benchmark, Score, Split, Submission, Track
 from leaderboard.ratelimits import TokenThrottle, UploadThrottle
 
@@ -122,13 +123,18 @@ class TrackViewSet(PublicViewSet):
         subset = query.validated_data.get("subset") or selectors.visible_subset(track)
         if subset == Score.Subset.FULL and not track.private_revealed:
             raise Refused("The private leaderboard is shown once the hosts reveal it.", field="subset", status_code=403)
-        rows = selectors.leaderboard_rows(
-            track=track,
-            subset=subset,
-            sort=query.validated_data.get("sort"),
-            strategy=query.validated_data.get("strategy"),
-            target_labels=query.validated_data.get("target_labels"),
+        options = {name: query.validated_data.get(name) for name in ("sort", "strategy", "target_labels")}
+        body = memo.boards.get(
+            selectors.board_key(track, "api", subset, *options.values()),
+            lambda: orjson.dumps(self._leaderboard_data(track, subset, options)),
         )
+        if request.accepted_renderer.format == "json":
+            return HttpResponse(body, content_type="application/json")
+        return Response(orjson.loads(body))
+
+    @staticmethod
+    def _leaderboard_data(track: Track, subset: str, options: dict) -> dict:
+        rows = selectors.leaderboard(track=track, subset=subset, **options)
         columns = list(selectors.leaderboard_columns(track))
         board = {
             "track": track.slug,
@@ -139,7 +145,7 @@ class TrackViewSet(PublicViewSet):
             "domains": [d.name for d in track.domains.order_by("position")] if track.is_transfer else [],
             "rows": [{"rank": rank, "row": row} for rank, row in enumerate(rows, start=1)],
         }
-        return Response(serializers.LeaderboardSerializer(board, context={"columns": columns}).data)
+        return serializers.LeaderboardSerializer(board, context={"columns": columns}).data
 
     @extend_schema(
         summary="A track's starter kit",

@@ -1,6 +1,6 @@
 // COCO's analyze() breakdown (C75, C50, Loc, Sim, Oth, BG, FN), stored at scoring time.
-// On the submission page it reads explorer-data.coco_analyze; on the compare page compare-data.
-(function () {
+// On the submission page it reads the plot data's explorer.coco_analyze; on the compare page compare-data.
+withPlots(function (plots) {
   if (typeof Plotly === "undefined") return;
   const config = { responsive: true, displaylogo: false };
   const escape = (text) => String(text).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
@@ -33,9 +33,8 @@
   };
 
   const submission = document.getElementById("analyze-bars");
-  const explorerSource = document.getElementById("explorer-data");
-  if (submission && explorerSource) {
-    const data = JSON.parse(explorerSource.textContent).coco_analyze;
+  if (submission && plots.explorer) {
+    const data = plots.explorer.coco_analyze;
     if (!data) return;
     const areas = data.area_ranges;
     Plotly.newPlot("analyze-bars", stacked(areas, areas.map((a) => data.ap[a])), barLayout, config);
@@ -73,4 +72,4 @@
     const aps = submissions.map((s) => (s.analyze ? s.analyze.ap : null));
     Plotly.newPlot("compare-analyze", stacked(methods, aps), barLayout, config);
   }
-})();
+});

@@ -1,10 +1,9 @@
 // Draws a submission's stored curves with plotly: precision-recall (COCO, VOC, KITTI)
 // and miss rate against false positives per image (KAIST).
-(function () {
+withPlots(function (plots) {
   const holder = document.getElementById("curves");
-  const source = document.getElementById("curves-data");
-  if (!holder || !source || typeof Plotly === "undefined") return;
-  const curves = JSON.parse(source.textContent);
+  if (!holder || !plots.curves || typeof Plotly === "undefined") return;
+  const curves = plots.curves;
   const config = { responsive: true, displaylogo: false };
   // KITTI's settings are difficulty levels; the others are IoU thresholds.
   const settingName = (label) => (curves.difficulties ? label + " objects" : "IoU " + label);
@@ -70,4 +69,4 @@
     picker.addEventListener("change", () => draw(picker.value));
   }
   draw(curves.kind === "pr" ? (curves.iou_thresholds || ["0.50"])[0] : null);
-})();
+});

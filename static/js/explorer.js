@@ -1,8 +1,7 @@
 // The threshold explorer: operating-point counts stored at scoring time, recomputed as the sliders move.
-(function () {
-  const source = document.getElementById("explorer-data");
-  if (!source || typeof Plotly === "undefined") return;
-  const data = JSON.parse(source.textContent);
+withPlots(function (plots) {
+  if (!plots.explorer || !document.getElementById("explorer-section") || typeof Plotly === "undefined") return;
+  const data = plots.explorer;
   const thresholds = data.thresholds;
   const iouPicker = document.getElementById("explorer-iou");
   const slider = document.getElementById("explorer-score");
@@ -130,4 +129,4 @@
   });
   slider.value = String(nearestIndex(0.5));
   update();
-})();
+});

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from leaderboard import selectors, services, tasks, views
+from leaderboard import memo, selectors, services, tasks, views
 from leaderboard.models import Score, Submission, Track
 from tests.leaderboard.conftest import results_upload
 
@@ -48,6 +48,8 @@ def add_entries(template: Submission, count: int, *, start: int = 0) -> None:
 
 
 def queries(client, url: str) -> int:
+    """The queries of a request with no leaderboard cached yet."""
+    memo.clear()
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return len(captured)

@@ -171,7 +171,7 @@ def test_owner_sees_only_the_public_score_before_the_reveal(client, user, track,
 
 def test_submission_page_carries_its_curves_and_plotly_from_our_static_files(client, scored_submission):
     page = client.get(reverse("submission", args=[scored_submission.pk])).content.decode()
-    assert 'id="curves-data"' in page
+    assert f'data-plots-url="/submissions/{scored_submission.pk}/plots.json"' in page
     assert "/static/vendor/plotly.min.js" in page
     assert "cdn" not in page.lower()
 
@@ -200,7 +200,7 @@ def test_submission_page_carries_the_analyze_breakdown(client, scored_submission
     response = client.get(reverse("submission", args=[scored_submission.pk]))
     page = response.content.decode()
     assert 'id="analyze-bars"' in page and 'id="analyze-curves"' in page and "/static/js/analyze.js" in page
-    data = json.loads(page.split('id="explorer-data" type="application/json">')[1].split("</script>")[0])
+    data = client.get(reverse("submission-plots", args=[scored_submission.pk])).json()["explorer"]
     assert data["coco_analyze"] == scored_submission.scores.get(subset="public").explorer["coco_analyze"]
     assert data["coco_analyze"]["types"] == ["C75", "C50", "Loc", "Sim", "Oth", "BG", "FN"]
 
