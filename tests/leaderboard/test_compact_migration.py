@@ -43,7 +43,7 @@ def test_existing_rows_are_packed_and_unpacked():
             submission=submission, split=split, subset="public", protocol="coco", engine_version="1",
             ground_truth_checksum="0" * 64, primary_value=0.5, stats={"AP": 0.5},
             per_class=PER_CLASS, curves=CURVES, explorer=EXPLORER,
-        )  # fmt: skip
+        )  # fmt: skip  # the score's fields, packed
 
         apps = migrate(AFTER)
         packed = apps.get_model("leaderboard", "Score").objects.get(pk=score.pk)

@@ -50,7 +50,7 @@ def bucket(s3_server, settings, monkeypatch):
         **settings.STORAGES,
         "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**options, "location": "media", "file_overwrite": False}},
         "ground_truth": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**options, "location": "ground-truth"}},
-    }  # fmt: skip
+    }  # fmt: skip  # one storage a line
     ground_truth._cache.clear()  # scoring below must read the bucket, not a split another test loaded
     yield client
     keys = [item["Key"] for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
