@@ -277,7 +277,8 @@ class SubmissionDetailSerializer(SubmissionSerializer):
 
     @extend_schema_field(ScoreSummarySerializer(many=True))
     def get_scores(self, obj: Submission) -> list:
-        return ScoreSummarySerializer(selectors.visible_scores(_user(self.context), obj), many=True).data
+        scores = selectors.visible_scores(_user(self.context), obj, plot_data=False)
+        return ScoreSummarySerializer(scores, many=True).data
 
     @extend_schema_field(TransferScoreSerializer(many=True))
     def get_transfer_scores(self, obj: Submission) -> list:
