@@ -1,4 +1,4 @@
-"""Migration 0012 packs the JSON of existing score rows, and unpacks it when reversed."""
+"""Migration 0013 packs the JSON of existing score rows, and unpacks it when reversed."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from leaderboard import fields, triggers
 
-BEFORE = [("leaderboard", "0011_leaderboard_version")]
-AFTER = [("leaderboard", "0012_compressed_plot_data")]
+BEFORE = [("leaderboard", "0012_leaderboard_version")]
+AFTER = [("leaderboard", "0013_compressed_plot_data")]
 
 PER_CLASS = [{"name": "person", "metrics": {"AP": 0.123456789012345}, "num_gt": 3, "num_det": 4}]
 CURVES = {"kind": "pr", "recall": [0.0, 0.5, 1.0], "precision": [[1.0, 0.666666666666, 0.3333333333333]]}

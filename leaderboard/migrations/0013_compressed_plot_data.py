@@ -36,7 +36,7 @@ def install_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("leaderboard", "0011_leaderboard_version")]
+    dependencies = [("leaderboard", "0012_leaderboard_version")]
 
     operations = [
         migrations.RunPython(migrations.RunPython.noop, install_triggers),

@@ -14,7 +14,7 @@ def uninstall(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("leaderboard", "0010_split_seed_secret"),
+        ("leaderboard", "0011_submission_text_limits"),
     ]
 
     operations = [
