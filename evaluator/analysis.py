@@ -592,16 +592,19 @@ def threshold_sweep(
     else:
         thresholds = np.unique(np.asarray(scores, dtype=np.float64).ravel())
     num_gt = _counted_gt(data)
-    is_tp = matches.status == TRUE_POSITIVE
-    is_fp = matches.status == FALSE_POSITIVE
     tp = np.zeros((num_classes, len(thresholds)), dtype=np.int64)
     fp = np.zeros_like(tp)
     best_per_class = []
+    # A stable sort by class: each class's slice holds its detections in matching order.
+    by_class = np.argsort(matches.category, kind="stable")
+    bounds = np.searchsorted(matches.category[by_class], np.arange(num_classes + 1))
+    class_score, class_status = matches.score[by_class], matches.status[by_class]
     for k in range(num_classes):
-        in_class = matches.category == k
-        tp[k] = _count_at_least(matches.score[in_class & is_tp], thresholds)
-        fp[k] = _count_at_least(matches.score[in_class & is_fp], thresholds)
-        best_per_class.append(_best_f1(matches.score[in_class], matches.status[in_class], int(num_gt[k])))
+        score_k = class_score[bounds[k] : bounds[k + 1]]
+        status_k = class_status[bounds[k] : bounds[k + 1]]
+        tp[k] = _count_at_least(score_k[status_k == TRUE_POSITIVE], thresholds)
+        fp[k] = _count_at_least(score_k[status_k == FALSE_POSITIVE], thresholds)
+        best_per_class.append(_best_f1(score_k, status_k, int(num_gt[k])))
     fn = num_gt[:, None] - tp
     precision, recall, f1 = _rates(tp, fp, fn)
     total_tp, total_fp, total_fn = tp.sum(axis=0), fp.sum(axis=0), fn.sum(axis=0)
