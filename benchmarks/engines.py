@@ -7,7 +7,8 @@ Each run is a fresh process doing everything a user would: start Python, import 
 engine, read the ground truth and the results, evaluate, print the 12 stats. Runs are
 interleaved (round 1: every engine, round 2: every engine...) so that a busy machine
 slows all engines alike; the table gives the median CPU time (user + system of the
-process, from ``wait4``), the median wall time and the peak resident memory, and each
+process, from ``wait4``), the median wall time and the peak resident memory (the
+process's own ``VmHWM``), and each
 engine's ratio to ours. faster-coco-eval is optional (``requirements-dev.txt``); an
 engine that is not installed is skipped. The stats must agree with pycocotools' within
 1e-12 (exit 1 otherwise).
@@ -35,6 +36,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 STAT_TOLERANCE = 1e-12
 
+# Each script prints the 12 stats and then the process's own peak resident memory (VmHWM):
+# ru_maxrss of a child carries the parent's peak over fork and exec.
+_PEAK = """
+peak = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"stats": stats, "peak_kib": int(peak)}))
+"""
+
 _COCOEVAL_SCRIPT = """
 import contextlib, io, json, sys
 from {coco} import COCO
@@ -46,28 +54,34 @@ with contextlib.redirect_stdout(io.StringIO()):
     ev.evaluate()
     ev.accumulate()
     ev.summarize()
-print(json.dumps([float(s) for s in ev.stats]))
+stats = [float(s) for s in ev.stats]
 """
 
-_OURS_SCRIPT = """
-import sys
+_OURS_SCRIPT = (
+    """
+import contextlib, io, json, sys
 from evaluator.__main__ import main
-sys.exit(main(["--protocol", "coco", "--ground-truth", sys.argv[1], "--results", sys.argv[2], "--json"]))
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    main(["--protocol", "coco", "--ground-truth", sys.argv[1], "--results", sys.argv[2], "--json"])
+stats = list(json.loads(out.getvalue())["stats"].values())
 """
+    + _PEAK
+)
 
 # name: (module that must be importable, script run as ``python -c SCRIPT GT RESULTS``)
 ENGINES = {
     "ours": (None, _OURS_SCRIPT),
     "pycocotools": (
         "pycocotools",
-        _COCOEVAL_SCRIPT.format(coco="pycocotools.coco", cocoeval="pycocotools.cocoeval", evaluator="COCOeval"),
+        _COCOEVAL_SCRIPT.format(coco="pycocotools.coco", cocoeval="pycocotools.cocoeval", evaluator="COCOeval") + _PEAK,
     ),
     "faster-coco-eval": (
         "faster_coco_eval",
-        _COCOEVAL_SCRIPT.format(coco="faster_coco_eval", cocoeval="faster_coco_eval", evaluator="COCOeval_faster"),
+        _COCOEVAL_SCRIPT.format(coco="faster_coco_eval", cocoeval="faster_coco_eval", evaluator="COCOeval_faster")
+        + _PEAK,
     ),
 }
-STAT_ORDER = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
 
 
 def measure(engine: str, gt: Path, results: Path) -> dict:
@@ -89,13 +103,12 @@ def measure(engine: str, gt: Path, results: Path) -> dict:
         err.seek(0)
         if process.returncode != 0:
             raise SystemExit(f"{engine} failed:\n{err.read().decode()}")
-        output = json.loads(out.read())
-    stats = [output["stats"][name] for name in STAT_ORDER] if isinstance(output, dict) else output
+        output = json.loads(out.read().splitlines()[-1])
     return {
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mib": usage.ru_maxrss / 1024,
-        "stats": stats,
+        "peak_rss_mib": output["peak_kib"] / 1024,
+        "stats": output["stats"],
     }
 
 

@@ -21,102 +21,110 @@ _EPS = np.spacing(1)
 def _curve(
     tp: np.ndarray,
     fp: np.ndarray,
-    weight: np.ndarray,
     npig: float,
     recall_thresholds: np.ndarray,
     precision_out: np.ndarray,
     row_out: np.ndarray,
     rc: np.ndarray,
     pr: np.ndarray,
+    point_row: np.ndarray,
 ) -> float:
     """Fill ``precision_out`` [R] and ``row_out`` [R] (the point read, -1 past the last
-    recall) for one curve of ``len(tp)`` points; returns the last recall."""
-    nd = len(tp)
+    recall) for one curve of ``len(tp)`` points; returns the last recall.
+
+    Recall and precision are computed at true positives only: recall rises only there,
+    and precision only falls between them, so the first point reaching a recall
+    threshold above 0 and every maximum of the envelope are true positives. A recall
+    threshold of 0 reads the first point, whose envelope is the maximum of all.
+    """
     tp_sum = 0.0
     fp_sum = 0.0
-    for i in range(nd):
+    n = 0
+    for i in range(len(tp)):
         if tp[i]:
-            tp_sum += weight[i]
+            tp_sum += 1.0
+            rc[n] = tp_sum / npig
+            pr[n] = tp_sum / (fp_sum + tp_sum + _EPS)
+            point_row[n] = i
+            n += 1
         elif fp[i]:
-            fp_sum += weight[i]
-        rc[i] = tp_sum / npig
-        pr[i] = tp_sum / (fp_sum + tp_sum + _EPS)
+            fp_sum += 1.0
+    last = tp_sum / npig
     r = len(recall_thresholds) - 1
-    last = rc[nd - 1]
     while r >= 0 and recall_thresholds[r] > last:
         precision_out[r] = 0.0
         row_out[r] = -1
         r -= 1
     running = 0.0
-    for i in range(nd - 1, -1, -1):
-        if pr[i] > running:
-            running = pr[i]
-        below = rc[i - 1] if i > 0 else -1.0
+    for p in range(n - 1, -1, -1):
+        if pr[p] > running:
+            running = pr[p]
+        below = rc[p - 1] if p > 0 else 0.0
         while r >= 0 and recall_thresholds[r] > below:
             precision_out[r] = running
-            row_out[r] = i
+            row_out[r] = point_row[p]
             r -= 1
+    while r >= 0:
+        precision_out[r] = running
+        row_out[r] = 0
+        r -= 1
     return last
 
 
 @numba.njit(cache=True, nogil=True)
 def accumulate_curves(
     category_start: np.ndarray,
-    rows: np.ndarray,
     rank: np.ndarray,
     score: np.ndarray,
-    matched: np.ndarray,
-    ignored: np.ndarray,
+    tp: np.ndarray,
+    fp: np.ndarray,
     npig: np.ndarray,
+    a: int,
     max_dets: np.ndarray,
     recall_thresholds: np.ndarray,
     precision: np.ndarray,
     recall: np.ndarray,
     scores: np.ndarray,
 ) -> None:
-    """pycocotools' accumulate() into ``precision`` [T x R x K x A x M], ``recall``
-    [T x K x A x M] and ``scores`` (filled with -1 by the caller).
+    """pycocotools' accumulate() for area range ``a`` into ``precision`` [T x R x K x A x M],
+    ``recall`` [T x K x A x M] and ``scores`` (filled with -1 by the caller).
 
-    ``rows[category_start[k]:category_start[k+1]]`` are category k's detection rows in
-    the global order; ``matched``/``ignored`` [A x T x D] come from the matching;
-    ``npig`` [K x A] counts the objects that are not ignored.
+    Detections are in accumulate's order (category k's are positions
+    ``category_start[k]:category_start[k+1]``), with their ``rank`` in their image and
+    ``score``; ``tp``/``fp`` [T x D] flag true and false positives at each IoU
+    threshold for this area range; ``npig`` [K] counts the objects that are not ignored.
     """
-    num_a, num_t, _ = matched.shape
+    num_t = tp.shape[0]
     num_r = len(recall_thresholds)
-    num_k = len(category_start) - 1
     prec = np.empty(num_r)
     at = np.empty(num_r, dtype=np.int64)
-    for k in range(num_k):
-        all_rows = rows[category_start[k] : category_start[k + 1]]
+    for k in range(len(category_start) - 1):
+        if npig[k] == 0:
+            continue
+        positions = np.arange(category_start[k], category_start[k + 1])
         for m in range(len(max_dets)):
-            sel = all_rows[rank[all_rows] < max_dets[m]]
+            sel = positions[rank[positions] < max_dets[m]]
             nd = len(sel)
-            weight = np.ones(nd)
-            tp = np.empty(nd, dtype=np.bool_)
-            fp = np.empty(nd, dtype=np.bool_)
+            if nd == 0:
+                for t in range(num_t):
+                    recall[t, k, a, m] = 0.0
+                    for r in range(num_r):
+                        precision[t, r, k, a, m] = 0.0
+                        scores[t, r, k, a, m] = 0.0
+                continue
+            point_row = np.empty(nd, dtype=np.int64)
+            tp_k = np.empty(nd, dtype=np.bool_)
+            fp_k = np.empty(nd, dtype=np.bool_)
             rc = np.empty(nd)
             pr = np.empty(nd)
-            for a in range(num_a):
-                if npig[k, a] == 0:
-                    continue
-                if nd == 0:
-                    for t in range(num_t):
-                        recall[t, k, a, m] = 0.0
-                        for r in range(num_r):
-                            precision[t, r, k, a, m] = 0.0
-                            scores[t, r, k, a, m] = 0.0
-                    continue
-                for t in range(num_t):
-                    for i in range(nd):
-                        row = sel[i]
-                        hit = matched[a, t, row]
-                        skip = ignored[a, t, row]
-                        tp[i] = hit and not skip
-                        fp[i] = not hit and not skip
-                    recall[t, k, a, m] = _curve(tp, fp, weight, float(npig[k, a]), recall_thresholds, prec, at, rc, pr)
-                    for r in range(num_r):
-                        precision[t, r, k, a, m] = prec[r]
-                        scores[t, r, k, a, m] = score[sel[at[r]]] if at[r] >= 0 else 0.0
+            for t in range(num_t):
+                for i in range(nd):
+                    tp_k[i] = tp[t, sel[i]]
+                    fp_k[i] = fp[t, sel[i]]
+                recall[t, k, a, m] = _curve(tp_k, fp_k, float(npig[k]), recall_thresholds, prec, at, rc, pr, point_row)
+                for r in range(num_r):
+                    precision[t, r, k, a, m] = prec[r]
+                    scores[t, r, k, a, m] = score[sel[at[r]]] if at[r] >= 0 else 0.0
 
 
 @numba.njit(cache=True, nogil=True)

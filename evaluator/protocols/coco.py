@@ -241,20 +241,28 @@ def _accumulate(
     precision = -np.ones((num_t, num_r, num_k, num_a, num_m))
     recall = -np.ones((num_t, num_k, num_a, num_m))
     scores = -np.ones((num_t, num_r, num_k, num_a, num_m))
-    accumulate_curves(
-        dets.category_start,
-        dets.by_category,
-        dets.rank,
-        dets.score,
-        matched,
-        ignored,
-        _kept_objects(gt),
-        np.array(max_dets, dtype=np.int64),
-        RECALL_THRESHOLDS,
-        precision,
-        recall,
-        scores,
-    )
+    order = dets.by_category
+    rank, score, npig = dets.rank[order], dets.score[order], _kept_objects(gt)
+    max_dets_array = np.array(max_dets, dtype=np.int64)
+    for a in range(num_a):
+        # One gather per area range, so that the kernel reads each category's flags in order.
+        hit, skip = matched[a][:, order], ignored[a][:, order]
+        tp, fp = hit & ~skip, ~hit & ~skip
+        del hit, skip
+        accumulate_curves(
+            dets.category_start,
+            rank,
+            score,
+            tp,
+            fp,
+            np.ascontiguousarray(npig[:, a]),
+            a,
+            max_dets_array,
+            RECALL_THRESHOLDS,
+            precision,
+            recall,
+            scores,
+        )
     return precision, recall, scores
 
 
