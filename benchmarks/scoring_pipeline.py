@@ -8,8 +8,11 @@ seconds of this process, best of ``--repeat``, kernels warm):
 
 - bare: ``load_results`` + ``evaluate`` on the full split (what the command line does);
 - pipeline: what ``leaderboard.scoring.evaluate`` does for an accuracy track, stage by
-  stage: ``load_results``, ``evaluate_subsets`` (one matching; evaluation and bootstrap
-  of the full and the public split) and the threshold explorer of each split.
+  stage: ``load_results``, one matching (``evaluator.match``), the evaluation and
+  bootstrap of the full and the public split (``evaluate_subsets``) and the threshold
+  explorer of each split (fed by the same matching).
+
+Bare and pipeline runs alternate, so that both see the same load on the machine.
 
 Prints the stage table and total / bare. No database is needed.
 """
