@@ -211,7 +211,10 @@ def _match(data: AnalysisInput, *, iou: float, score: float, ignore_overlap: str
         det_group, gt_group = det_image * num_classes + det_category, gt_image * num_classes + gt_category
     else:
         det_group, gt_group = det_image, gt_image
-    order = np.lexsort((chosen, -det_score, det_group))
+    # By group, then descending score, then input order (``chosen`` ascends): two stable sorts,
+    # the second on integers, are faster than lexsort's three keys.
+    order = np.argsort(-det_score, kind="stable")
+    order = order[np.argsort(det_group[order], kind="stable")]
     chosen, det_image, det_category, det_score, det_group = (
         chosen[order],
         det_image[order],
@@ -569,6 +572,7 @@ def threshold_sweep(
     scores: np.ndarray | None = None,
     ignore_overlap: IgnoreOverlap = "iou",
     matches: _Matches | None = None,
+    with_best: bool = True,
 ) -> Sweep:
     """Precision, recall and F1 per class and overall at every confidence threshold.
 
@@ -583,7 +587,8 @@ def threshold_sweep(
     threshold to t removes exactly the detections scoring below t, which are visited
     after every detection that remains; the remaining ones see the same boxes taken
     and decide as before. So TP(t) and FP(t) are the TP and FP of the full matching
-    with score >= t, and FN(t) = counted boxes - TP(t).
+    with score >= t, and FN(t) = counted boxes - TP(t). ``with_best=False`` skips the
+    search for the best F1 over every distinct score (``best`` empty, ``best_per_class`` ()).
     """
     num_classes = len(data.category_names)
     matches = _matches_at(data, matches, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=True)
@@ -604,7 +609,8 @@ def threshold_sweep(
         status_k = class_status[bounds[k] : bounds[k + 1]]
         tp[k] = _count_at_least(score_k[status_k == TRUE_POSITIVE], thresholds)
         fp[k] = _count_at_least(score_k[status_k == FALSE_POSITIVE], thresholds)
-        best_per_class.append(_best_f1(score_k, status_k, int(num_gt[k])))
+        if with_best:
+            best_per_class.append(_best_f1(score_k, status_k, int(num_gt[k])))
     fn = num_gt[:, None] - tp
     precision, recall, f1 = _rates(tp, fp, fn)
     total_tp, total_fp, total_fn = tp.sum(axis=0), fp.sum(axis=0), fn.sum(axis=0)
@@ -623,7 +629,7 @@ def threshold_sweep(
             "f1": overall_rates[2],
         },
         per_class={"tp": tp, "fp": fp, "fn": fn, "precision": precision, "recall": recall, "f1": f1},
-        best=_best_f1(matches.score, matches.status, int(num_gt.sum())),
+        best=_best_f1(matches.score, matches.status, int(num_gt.sum())) if with_best else {},
         best_per_class=tuple(best_per_class),
     )
 

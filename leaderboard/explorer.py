@@ -143,7 +143,9 @@ def explorer_data(
     agnostic = analysis.match(data, iou=0.5, ignore_overlap=overlap, by_class=False)
     sweeps = {}
     for iou in IOUS:
-        sweep = analysis.threshold_sweep(data, iou=iou, scores=grid, ignore_overlap=overlap, matches=by_class[iou])
+        sweep = analysis.threshold_sweep(
+            data, iou=iou, scores=grid, ignore_overlap=overlap, matches=by_class[iou], with_best=False
+        )
         overall = {key: sweep.overall[key].astype(int).tolist() for key in ("tp", "fp", "fn")}
         sweeps[f"{iou:.2f}"] = {
             "overall": overall,
