@@ -182,17 +182,19 @@ def stage_times(submission) -> list[tuple[str, float]]:
     results = timed("load_results", evaluator.load_results, path, protocol=track.protocol, ground_truth=gt)
     public = timed("public image ids", ground_truth.public_image_ids, track.split, gt)
     subsets = {Score.Subset.FULL: None, Score.Subset.PUBLIC: public}
+    matches = timed("match (once)", evaluator.match, gt, results, protocol=track.protocol)
     scored = timed(
-        "evaluate_subsets (match once, evaluate + bootstrap x2)",
+        "evaluate + bootstrap, 2 splits",
         evaluator.evaluate_subsets,
         gt,
         results,
         protocol=track.protocol,
         subsets=subsets,
         resamples=settings.SCORING_BOOTSTRAP_RESAMPLES,
+        matches=matches,
     )
     for name, images in subsets.items():
-        timed(f"explorer ({name})", explorer_data, track.protocol, gt, results, images)
+        timed(f"explorer ({name})", explorer_data, track.protocol, gt, results, images, matches)
     for name, (evaluation, _) in scored.items():
         timed(f"to_dict ({name})", evaluation.to_dict)
     return times
