@@ -1,0 +1,120 @@
+"""Image-level ROC: the curve and AUC equal scikit-learn's on the same labels and scores
+(hand cases with ties, random cases, the real COCO sample), and the labels follow the
+image-level rule (ignored-only images left out, ignored detections not counted)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evaluator import roc
+from evaluator.protocols import coco
+from tests.conftest import shared_file
+from tests.evaluator.test_analysis import analysis_inputs, make
+
+metrics = pytest.importorskip("sklearn.metrics")
+
+
+def sklearn_agrees(labels, scores, curve):
+    fpr, tpr, thresholds = metrics.roc_curve(labels, scores, drop_intermediate=False)
+    np.testing.assert_allclose(curve.fpr, fpr, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(curve.tpr, tpr, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(curve.thresholds[1:], thresholds[1:])
+    assert abs(curve.auc - metrics.roc_auc_score(labels, scores)) <= 1e-12
+
+
+def test_ties_form_one_step_as_in_scikit_learn():
+    labels = np.array([1, 0, 1, 1, 0, 0, 1, 0], dtype=bool)
+    scores = np.array([0.9, 0.9, 0.7, 0.5, 0.5, 0.5, 0.2, 0.1])
+    curve = roc.roc_curve("x", labels, scores)
+    assert curve.thresholds[0] == math.inf and curve.thresholds[1:].tolist() == [0.9, 0.7, 0.5, 0.2, 0.1]
+    assert curve.tpr.tolist() == [0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    assert curve.fpr.tolist() == [0, 0.25, 0.25, 0.75, 0.75, 1.0]
+    sklearn_agrees(labels, scores, curve)
+
+
+def test_undefined_without_positives_or_negatives():
+    assert math.isnan(roc.roc_curve("x", np.ones(3, bool), np.array([0.1, 0.2, 0.3])).auc)
+    assert math.isnan(roc.roc_curve("x", np.zeros(0, bool), np.zeros(0)).auc)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    labels=st.lists(st.booleans(), min_size=2, max_size=60),
+    levels=st.integers(1, 6),
+    seed=st.integers(0, 2**16),
+)
+def test_random_scores_with_ties_equal_scikit_learn(labels, levels, seed):
+    labels = np.array(labels)
+    if labels.all() or not labels.any():
+        labels[0] = not labels[0]
+    scores = np.random.default_rng(seed).integers(0, levels, len(labels)) / levels
+    sklearn_agrees(labels, scores, roc.roc_curve("x", labels, scores))
+
+
+def test_image_level_labels_and_scores_by_hand():
+    # image 0: a car (TP-able) and a detected car at 0.8; image 1: only a crowd-like ignored car;
+    # image 2: no car, a car detection at 0.6 and an ignored detection at 0.99; image 3: a car, not detected.
+    data = make(
+        4,
+        ["car"],
+        [(0, 0, [0, 0, 10, 10], False), (1, 0, [0, 0, 10, 10], True), (3, 0, [0, 0, 10, 10], False)],
+        [
+            (0, 0, [50, 50, 60, 60], 0.8),
+            (0, 0, [0, 0, 10, 10], 0.3),
+            (2, 0, [0, 0, 5, 5], 0.6),
+            (2, 0, [0, 0, 5, 5], 0.99, True),
+        ],
+    )
+    labels, scores, part = roc.image_scores(data)
+    assert labels.tolist() == [[True, False, False, True]]
+    assert part.tolist() == [[True, False, True, True]]
+    assert scores.tolist() == [[0.8, -1.0, 0.6, -1.0]]
+    result = roc.image_roc(data)
+    # positives {0.8, none}, negative {0.6}: 0.8 ranks above the negative, the undetected one below
+    assert result.per_class[0].auc == 0.5 and result.overall.auc == 0.5
+    assert (result.per_class[0].positives, result.per_class[0].negatives) == (2, 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=analysis_inputs())
+def test_per_class_pooled_and_macro_equal_scikit_learn(data):
+    labels, scores, part = roc.image_scores(data)
+    result = roc.image_roc(data)
+    aucs = []
+    for k, curve in enumerate(result.per_class):
+        y, s = labels[k][part[k]], scores[k][part[k]]
+        if y.any() and not y.all():
+            sklearn_agrees(y, s, curve)
+            aucs.append(metrics.roc_auc_score(y, s))
+        else:
+            assert math.isnan(curve.auc)
+    if aucs:
+        assert abs(result.macro_auc - np.mean(aucs)) <= 1e-12
+    y, s = labels[part], scores[part]
+    if y.any() and not y.all():
+        sklearn_agrees(y, s, result.overall)
+
+
+def test_real_coco_sample_equals_scikit_learn():
+    gt = coco.load_ground_truth(shared_file("coco-val2014-100/instances_val2014_100.json"))
+    results = coco.load_results(shared_file("coco-val2014-100/instances_val2014_fakebbox100_results.json"), gt)
+    data = coco.analysis_input(gt, results)
+    labels, scores, part = roc.image_scores(data)
+    result = roc.image_roc(data)
+    sklearn_agrees(labels[part], scores[part], result.overall)
+    defined = 0
+    for k, curve in enumerate(result.per_class):
+        y, s = labels[k][part[k]], scores[k][part[k]]
+        if y.any() and not y.all():
+            sklearn_agrees(y, s, curve)
+            defined += 1
+    assert defined >= 20
+    assert 0.5 < result.overall.auc < 1.0
+    stored = result.to_dict()
+    assert len(stored["overall"]["fpr"]) <= roc.CURVE_POINTS and stored["overall"]["thresholds"][0] is None
+    assert stored["auc"] == result.overall.auc
