@@ -22,6 +22,8 @@ that no detection took is a **false negative**. With ``ignore_overlap="ioa"`` th
 overlap with an ignored box is intersection over the detection's area, the rule of
 COCO crowd regions, KITTI DontCare and the Caltech / KAIST ignore regions; the
 default ``"iou"`` treats ignored boxes like the others (VOC ``difficult``).
+``iou`` may also be one threshold per class (KITTI's Car 0.7, Pedestrian and
+Cyclist 0.5): each detection is then held to its own class's threshold.
 
 Boxes are continuous xyxy corners: IoU = intersection / (area_d + area_g -
 intersection), 0 for boxes without area.
@@ -49,6 +51,8 @@ import numpy as np
 from .types import AnalysisInput, json_safe
 
 IgnoreOverlap = Literal["iou", "ioa"]
+# One IoU threshold, or one per class in ``category_names`` order (KITTI: Car 0.7, the others 0.5).
+Iou = float | tuple[float, ...]
 IGNORE_OVERLAPS = ("iou", "ioa")
 BACKGROUND = "background"
 MAX_THRESHOLDS = 200
@@ -79,10 +83,13 @@ class _Matches:
     gt: np.ndarray
 
 
-def _check(data: AnalysisInput, iou: float, ignore_overlap: str) -> None:
+def _check(data: AnalysisInput, iou: Iou, ignore_overlap: str) -> None:
     if data.detections.score is None:
         raise ValueError("the detections of an AnalysisInput need scores")
-    if not 0.0 < float(iou) <= 1.0:
+    values = np.atleast_1d(np.asarray(iou, dtype=np.float64))
+    if not np.isscalar(iou) and len(values) != len(data.category_names):
+        raise ValueError(f"one iou per class expected ({len(data.category_names)}), got {len(values)}")
+    if not ((values > 0.0) & (values <= 1.0)).all():
         raise ValueError(f"iou must be in (0, 1], got {iou!r}")
     if ignore_overlap not in IGNORE_OVERLAPS:
         raise ValueError(f"ignore_overlap must be one of {IGNORE_OVERLAPS}, got {ignore_overlap!r}")
@@ -106,11 +113,12 @@ def _candidates(
     gt_group: np.ndarray,
     gt_xyxy: np.ndarray,
     gt_ignore: np.ndarray,
-    iou: float,
+    iou: float | np.ndarray,
     ioa: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (detection, counted box, IoU) of the same group with IoU >= ``iou``, and
-    bool [D]: the detection overlaps an ignored box of its group enough."""
+    """Pairs (detection, counted box, IoU) of the same group with IoU >= ``iou`` (a float,
+    or float64 [D]: one per detection), and bool [D]: the detection overlaps an ignored
+    box of its group enough."""
     num_det = len(det_group)
     on_ignored = np.zeros(num_det, dtype=bool)
     gt_order = np.argsort(gt_group, kind="stable")
@@ -131,7 +139,7 @@ def _candidates(
             g = gt_order[np.repeat(lo[start:stop], c) + within]
             ignored = gt_ignore[g]
             overlap = _overlaps(det_xyxy[d], gt_xyxy[g], ignored & ioa)
-            hit = overlap >= iou
+            hit = overlap >= (iou if np.isscalar(iou) else iou[d])
             on_ignored[d[hit & ignored]] = True
             keep = hit & ~ignored
             pair_det.append(d[keep])
@@ -152,14 +160,14 @@ def _greedy_compiled(
     det_xyxy: np.ndarray,
     gt_xyxy: np.ndarray,
     gt_ignore: np.ndarray,
-    iou: float,
+    iou: np.ndarray,
     ioa: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The matching rule run sequentially over detections in processing order.
 
     Detection i's group owns ground-truth boxes ``gt_order[lo[i]:hi[i]]`` (ascending
-    index). Returns int64 [D], the box taken (-1 for none), and bool [D], the detection
-    overlaps an ignored box of its group enough. The overlaps are :func:`_overlaps`'
+    index); ``iou`` float64 [D] is each detection's threshold. Returns int64 [D], the box
+    taken (-1 for none), and bool [D], the detection overlaps an ignored box of its group enough. The overlaps are :func:`_overlaps`'
     floating-point operations. Each detection scans its own group's boxes once, so the
     cost is the number of (detection, box) pairs of the same group.
     """
@@ -169,7 +177,7 @@ def _greedy_compiled(
     taken = np.zeros(len(gt_ignore), dtype=np.bool_)
     for i in range(num_det):
         best = -1
-        best_overlap = iou
+        best_overlap = iou[i]
         d = det_xyxy[i]
         det_area = (d[2] - d[0]) * (d[3] - d[1])
         for e in range(lo[i], hi[i]):
@@ -183,7 +191,7 @@ def _greedy_compiled(
             inter = width * height if (width > 0 and height > 0) else 0.0
             union = det_area if ignored and ioa else det_area + (g[2] - g[0]) * (g[3] - g[1]) - inter
             overlap = inter / union if union > 0 else 0.0
-            if overlap < iou:
+            if overlap < iou[i]:
                 continue
             if ignored:
                 on_ignored[i] = True
@@ -196,7 +204,16 @@ def _greedy_compiled(
     return match, on_ignored
 
 
-def _match(data: AnalysisInput, *, iou: float, score: float, ignore_overlap: str, by_class: bool) -> _Matches:
+def _per_detection(iou: Iou, category: np.ndarray) -> float | np.ndarray:
+    """A scalar IoU as it is; per-class IoUs as float64 [D], each detection's class's."""
+    return float(iou) if np.isscalar(iou) else np.asarray(iou, dtype=np.float64)[category]
+
+
+def _iou_json(iou: Iou) -> float | list[float]:
+    return float(iou) if np.isscalar(iou) else [float(v) for v in iou]
+
+
+def _match(data: AnalysisInput, *, iou: Iou, score: float, ignore_overlap: str, by_class: bool) -> _Matches:
     _check(data, iou, ignore_overlap)
     dets, gts = data.detections, data.ground_truth
     num_classes = max(len(data.category_names), 1)
@@ -227,6 +244,7 @@ def _match(data: AnalysisInput, *, iou: float, score: float, ignore_overlap: str
     gt_ignore = np.asarray(gts.ignore, dtype=bool)
     gt_order = np.argsort(gt_group, kind="stable")
     sorted_groups = gt_group[gt_order]
+    per_detection = _per_detection(iou, det_category)
     taken, on_ignored = _greedy_compiled(
         np.searchsorted(sorted_groups, det_group, side="left"),
         np.searchsorted(sorted_groups, det_group, side="right"),
@@ -234,7 +252,7 @@ def _match(data: AnalysisInput, *, iou: float, score: float, ignore_overlap: str
         np.ascontiguousarray(det_xyxy),
         np.ascontiguousarray(gt_xyxy),
         np.ascontiguousarray(gt_ignore),
-        float(iou),
+        np.ascontiguousarray(np.broadcast_to(np.asarray(per_detection, dtype=np.float64), (len(det_group),))),
         ignore_overlap == "ioa",
     )
     status = np.where(taken >= 0, TRUE_POSITIVE, np.where(on_ignored, IGNORED, FALSE_POSITIVE)).astype(np.int8)
@@ -242,7 +260,7 @@ def _match(data: AnalysisInput, *, iou: float, score: float, ignore_overlap: str
 
 
 def match(
-    data: AnalysisInput, *, iou: float = 0.5, ignore_overlap: IgnoreOverlap = "iou", by_class: bool = True
+    data: AnalysisInput, *, iou: Iou = 0.5, ignore_overlap: IgnoreOverlap = "iou", by_class: bool = True
 ) -> _Matches:
     """Every detection matched at ``iou`` (per image and class, or per image with
     ``by_class=False``), for the ``matches`` argument of the functions below.
@@ -255,7 +273,7 @@ def match(
 
 
 def _matches_at(
-    data: AnalysisInput, matches: _Matches | None, *, iou: float, score: float, ignore_overlap: str, by_class: bool
+    data: AnalysisInput, matches: _Matches | None, *, iou: Iou, score: float, ignore_overlap: str, by_class: bool
 ) -> _Matches:
     if matches is None:
         return _match(data, iou=iou, score=score, ignore_overlap=ignore_overlap, by_class=by_class)
@@ -303,7 +321,7 @@ class OperatingPoint:
     the classes where each is defined (NaN when none is).
     """
 
-    iou: float
+    iou: float | list[float]
     score: float
     ignore_overlap: str
     category_names: tuple[str, ...]
@@ -346,7 +364,7 @@ class OperatingPoint:
 def operating_point(
     data: AnalysisInput,
     *,
-    iou: float = 0.5,
+    iou: Iou = 0.5,
     score: float = 0.5,
     ignore_overlap: IgnoreOverlap = "iou",
     matches: _Matches | None = None,
@@ -383,7 +401,7 @@ def operating_point(
     }
     macro = {"precision": _nanmean(precision), "recall": _nanmean(recall), "f1": _nanmean(f1)}
     return OperatingPoint(
-        iou=float(iou),
+        iou=_iou_json(iou),
         score=float(score),
         ignore_overlap=ignore_overlap,
         category_names=tuple(data.category_names),
@@ -415,7 +433,7 @@ class Confusion:
     detections dropped because they lie on an ignored box.
     """
 
-    iou: float
+    iou: float | list[float]
     score: float
     ignore_overlap: str
     labels: tuple[str, ...]
@@ -442,7 +460,7 @@ class Confusion:
 def confusion_matrix(
     data: AnalysisInput,
     *,
-    iou: float = 0.5,
+    iou: Iou = 0.5,
     score: float = 0.5,
     ignore_overlap: IgnoreOverlap = "iou",
     matches: _Matches | None = None,
@@ -472,12 +490,103 @@ def confusion_matrix(
     missed = ~taken & ~np.asarray(data.ground_truth.ignore, dtype=bool)
     matrix[:num_classes, background] = np.bincount(gt_category[missed], minlength=num_classes)
     return Confusion(
-        iou=float(iou),
+        iou=_iou_json(iou),
         score=float(score),
         ignore_overlap=ignore_overlap,
         labels=(*data.category_names, BACKGROUND),
         matrix=matrix.astype(np.int64),
         ignored=int(np.count_nonzero(~kept)),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class ConfusionSweep:
+    """The confusion matrix of :func:`confusion_matrix` at every confidence threshold.
+
+    ``thresholds`` float64 [T] ascending. ``cells`` int64 [C x 2] (row, column) of every
+    cell that is not 0 at the lowest threshold, missed objects (background column)
+    excepted; ``counts`` int64 [C x T]: that cell's count at each threshold.
+    ``counted`` int64 [K]: boxes per class that count; the background column at
+    threshold t is ``counted`` less the row's other cells.
+    """
+
+    iou: float | list[float]
+    ignore_overlap: str
+    labels: tuple[str, ...]
+    thresholds: np.ndarray
+    cells: np.ndarray
+    counts: np.ndarray
+    counted: np.ndarray
+
+    def matrix(self, t: int) -> np.ndarray:
+        """int64 [(K+1) x (K+1)] at ``thresholds[t]``, equal to ``confusion_matrix(...).matrix``."""
+        size = len(self.labels)
+        matrix = np.zeros((size, size), dtype=np.int64)
+        matrix[self.cells[:, 0], self.cells[:, 1]] = self.counts[:, t]
+        matrix[: size - 1, size - 1] = self.counted - matrix[: size - 1, : size - 1].sum(axis=1)
+        return matrix
+
+    def to_dict(self) -> dict[str, Any]:
+        """Cells as [row, column, counts...] with the trailing zeros dropped (counts never rise with t)."""
+        cells = []
+        for (row, column), counts in zip(self.cells.tolist(), self.counts.tolist(), strict=True):
+            while counts and counts[-1] == 0:
+                counts.pop()
+            cells.append([row, column, *counts])
+        return json_safe(
+            {
+                "iou": self.iou,
+                "ignore_overlap": self.ignore_overlap,
+                "labels": self.labels,
+                "rows": "ground truth",
+                "columns": "prediction",
+                "thresholds": self.thresholds,
+                "cells": cells,
+                "counted": self.counted,
+            }
+        )
+
+
+def confusion_sweep(
+    data: AnalysisInput,
+    *,
+    iou: Iou = 0.5,
+    scores: np.ndarray,
+    ignore_overlap: IgnoreOverlap = "iou",
+    matches: _Matches | None = None,
+) -> ConfusionSweep:
+    """:func:`confusion_matrix` at each threshold of ``scores``, from one matching.
+
+    The class-agnostic greedy matching, like the per-class one, decides each
+    detection from the detections of higher score only (see :func:`threshold_sweep`),
+    so the matrix at threshold t counts the matches of the full matching whose
+    detection scores >= t, and a box is missed at t when no such detection took it.
+    ``matches``: :func:`match` with ``by_class=False`` at the same IoU, when already made.
+    """
+    num_classes = len(data.category_names)
+    thresholds = np.unique(np.asarray(scores, dtype=np.float64).ravel())
+    matches = _matches_at(data, matches, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=False)
+    gt_category = np.asarray(data.ground_truth.category, dtype=np.int64)
+    size = num_classes + 1
+    kept = matches.status != IGNORED
+    row = np.full(len(matches.gt), num_classes, dtype=np.int64)
+    row[matches.gt >= 0] = gt_category[matches.gt[matches.gt >= 0]]
+    cell, score = (row * size + matches.category)[kept], matches.score[kept]
+    codes, inverse = np.unique(cell, return_inverse=True)
+    counts = np.zeros((len(codes), len(thresholds)), dtype=np.int64)
+    order = np.lexsort((score, inverse))
+    starts = np.searchsorted(inverse[order], np.arange(len(codes)))
+    ends = np.append(starts[1:], len(order))
+    for c in range(len(codes)):
+        counts[c] = _count_at_least(score[order[starts[c] : ends[c]]], thresholds)
+    return ConfusionSweep(
+        iou=_iou_json(iou),
+        ignore_overlap=ignore_overlap,
+        labels=(*data.category_names, BACKGROUND),
+        thresholds=thresholds,
+        cells=np.stack([codes // size, codes % size], axis=1).reshape(-1, 2).astype(np.int64),
+        counts=counts,
+        counted=_counted_gt(data),
     )
 
 
@@ -499,7 +608,7 @@ class Sweep:
     detection is a true or false positive); F1 is then 0 or NaN.
     """
 
-    iou: float
+    iou: float | list[float]
     ignore_overlap: str
     category_names: tuple[str, ...]
     thresholds: np.ndarray
@@ -568,7 +677,7 @@ def _best_f1(score: np.ndarray, status: np.ndarray, num_gt: int) -> dict[str, fl
 def threshold_sweep(
     data: AnalysisInput,
     *,
-    iou: float = 0.5,
+    iou: Iou = 0.5,
     scores: np.ndarray | None = None,
     ignore_overlap: IgnoreOverlap = "iou",
     matches: _Matches | None = None,
@@ -616,7 +725,7 @@ def threshold_sweep(
     total_tp, total_fp, total_fn = tp.sum(axis=0), fp.sum(axis=0), fn.sum(axis=0)
     overall_rates = _rates(total_tp, total_fp, total_fn)
     return Sweep(
-        iou=float(iou),
+        iou=_iou_json(iou),
         ignore_overlap=ignore_overlap,
         category_names=tuple(data.category_names),
         thresholds=thresholds,
@@ -778,7 +887,7 @@ class ErrorBreakdown:
     missed); ``true_positives`` the matched detections. Counts, not TIDE's dAP.
     """
 
-    iou: float
+    iou: float | list[float]
     background_iou: float
     score: float
     category_names: tuple[str, ...]
@@ -806,7 +915,7 @@ class ErrorBreakdown:
 def error_breakdown(
     data: AnalysisInput,
     *,
-    iou: float = 0.5,
+    iou: Iou = 0.5,
     background_iou: float = 0.1,
     score: float = 0.0,
     ignore_overlap: IgnoreOverlap = "iou",
@@ -851,8 +960,9 @@ def error_breakdown(
     cause = np.full(n, ERROR_TYPES.index("background"))
     cause[other_best >= background_iou] = ERROR_TYPES.index("both")
     cause[same_best >= background_iou] = ERROR_TYPES.index("localisation")
-    cause[other_best >= iou] = ERROR_TYPES.index("classification")
-    cause[same_best >= iou] = ERROR_TYPES.index("duplicate")
+    fp_iou = _per_detection(iou, matches.category[false_positive])
+    cause[other_best >= fp_iou] = ERROR_TYPES.index("classification")
+    cause[same_best >= fp_iou] = ERROR_TYPES.index("duplicate")
     per_class: dict[str, np.ndarray] = {t: np.zeros(num_classes, dtype=np.int64) for t in ERROR_TYPES}
     fp_category = matches.category[false_positive]
     for index, name in enumerate(ERROR_TYPES[:-1]):
@@ -862,7 +972,7 @@ def error_breakdown(
     missed = ~taken & ~gt_ignore
     per_class["missed"] = np.bincount(gt_category[missed], minlength=num_classes).astype(np.int64)
     return ErrorBreakdown(
-        iou=float(iou),
+        iou=_iou_json(iou),
         background_iou=float(background_iou),
         score=float(score),
         category_names=tuple(data.category_names),

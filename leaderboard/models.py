@@ -8,15 +8,11 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from evaluator.protocols.spec import SPECS
+
 from .fields import CompressedJSONField
 
-PROTOCOL_CHOICES = [
-    ("coco", "COCO (AP@[.5:.95])"),
-    ("voc07", "PASCAL VOC 2007 (11-point AP)"),
-    ("voc12", "PASCAL VOC 2012 (all-point AP)"),
-    ("kitti", "KITTI 2D (AP, 40 recall points)"),
-    ("kaist", "KAIST day/night (log-average miss rate)"),
-]
+PROTOCOL_CHOICES = [(spec.name, spec.title) for spec in SPECS.values()]
 
 
 class Benchmark(models.Model):

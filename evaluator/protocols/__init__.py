@@ -11,7 +11,8 @@ Each protocol is a module exposing::
     def load_results(path, gt) -> Results-like object; raises InvalidInput
     def evaluate(gt, results) -> evaluator.types.Evaluation
 
-Modules are imported lazily so that a worker only pays for what it scores.
+The registry is ``spec.SPECS``: one typed :class:`~evaluator.protocols.spec.ProtocolSpec`
+per protocol. Modules are imported lazily so that a worker only pays for what it scores.
 """
 
 from __future__ import annotations
@@ -19,23 +20,11 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from ..errors import UnknownProtocol
+from .spec import PROTOCOL_NAMES, ProtocolSpec, get_spec
 
-_MODULES = {
-    "coco": "evaluator.protocols.coco",
-    "voc07": "evaluator.protocols.voc07",
-    "voc12": "evaluator.protocols.voc12",
-    "kitti": "evaluator.protocols.kitti",
-    "kaist": "evaluator.protocols.kaist",
-}
-
-PROTOCOL_NAMES: tuple[str, ...] = tuple(_MODULES)
+__all__ = ["PROTOCOL_NAMES", "ProtocolSpec", "get_protocol", "get_spec"]
 
 
 def get_protocol(name: str) -> ModuleType:
-    try:
-        module_name = _MODULES[name]
-    except KeyError:
-        known = ", ".join(PROTOCOL_NAMES)
-        raise UnknownProtocol(f"unknown protocol {name!r}; expected one of {known}") from None
-    return importlib.import_module(module_name)
+    """The engine module of protocol ``name`` (its entry in ``spec.SPECS`` names it)."""
+    return importlib.import_module(get_spec(name).module)
