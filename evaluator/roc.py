@@ -48,6 +48,11 @@ class RocCurve:
     positives: int
     negatives: int
 
+    def at(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """FPR and TPR float64 [T] when the images scoring >= each of ``thresholds`` are called positive."""
+        index = np.searchsorted(-self.thresholds, -np.asarray(thresholds, dtype=np.float64), side="right") - 1
+        return self.fpr[index], self.tpr[index]
+
     def to_dict(self, points: int = CURVE_POINTS) -> dict[str, Any]:
         """At most ``points`` points for plotting (evenly spread, first and last kept); the AUC is the exact one."""
         keep = np.arange(len(self.fpr))

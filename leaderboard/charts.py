@@ -27,6 +27,7 @@ def compare_plot(scores: list[Score]) -> dict[str, Any]:
                 "curves": {k: score.curves.get(k) for k in ("kind", "recall", "overall")},
                 "errors": score.explorer.get("errors"),
                 "analyze": analyze_bar(score.explorer.get("coco_analyze")),
+                "roc": (score.explorer.get("roc") or {}).get("overall"),
             }
             for score in scores
         ]
@@ -39,6 +40,9 @@ def strategy_plot(track: Track, points: list[TransferScore]) -> dict[str, Any]:
     return {
         "domains": [d.name for d in track.domains.order_by("position")],
         "metric": scoring.matrix_metric(track),
+        "higher_is_better": scoring.matrix_higher_is_better(track),
+        # every strategy in a fixed order, so that a strategy keeps its colour on both charts and every track
+        "strategies": [label for _, label in Strategy.choices],
         "points": [
             {
                 "method": entry_label(p.submission),
@@ -54,6 +58,11 @@ def strategy_plot(track: Track, points: list[TransferScore]) -> dict[str, Any]:
     }
 
 
-def matrix_plot(result: TransferScore) -> dict[str, Any]:
-    """A transfer result's stage x domain matrix, as its heat map draws it."""
-    return {"domains": result.domains, "matrix": result.matrix}
+def matrix_plot(result: TransferScore, track: Track) -> dict[str, Any]:
+    """A transfer result's stage x domain matrix, as its heat map draws it, with the metric's direction."""
+    return {
+        "domains": result.domains,
+        "matrix": result.matrix,
+        "metric": scoring.matrix_metric(track),
+        "higher_is_better": scoring.matrix_higher_is_better(track),
+    }

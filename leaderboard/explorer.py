@@ -1,8 +1,8 @@
 """Operating-point data for the threshold explorer, computed once at scoring time.
 
-Counts only (TP, FP, FN per class and threshold), so the page derives precision,
-recall and F1 itself and the stored data stays small: a COCO submission's explorer
-data is a few hundred kilobytes at most.
+Counts only (TP, FP, FN per class and threshold; confusion cells per threshold), so
+the page derives precision, recall and F1 itself and the stored data stays small.
+What runs for a protocol, and at which IoUs, comes from its ProtocolSpec.
 
 The counts must not resolve single detections, or the explorer tells which box hit a
 hidden object (upload N boxes with distinct scores, read the step of TP at each
@@ -11,7 +11,9 @@ scores in [0, 1], else ``GRID_POINTS`` even steps over the score range), and a t
 is shown only where at least ``MIN_DETECTIONS_PER_STEP`` detections enter since the
 previous one shown; per class, a class's counts change only where that many of its
 own detections enter (else they repeat the counts of the higher threshold). The
-miss-rate curve keeps one point per ``MIN_DETECTIONS_PER_STEP`` detections.
+miss-rate curve keeps one point per ``MIN_DETECTIONS_PER_STEP`` detections, the
+image-level ROC one point per that many scored (image, class) pairs, and the confusion
+matrix changes each predicted class's column only where the class's counts change.
 """
 
 from __future__ import annotations
@@ -23,15 +25,8 @@ from typing import Any
 import numpy as np
 
 import evaluator
-from evaluator import analysis
-from evaluator.protocols import coco_analyze
-
-IOUS = (0.5, 0.75)
-CONFUSION_SCORES = (0.1, 0.3, 0.5, 0.7, 0.9)
-# Crowd regions, KAIST ignore regions and KITTI DontCare absorb detections by the share
-# of the detection they cover; VOC's difficult objects by plain IoU.
-IGNORE_OVERLAP = {"coco": "ioa", "kaist": "ioa", "kitti": "ioa", "voc07": "iou", "voc12": "iou"}
-
+from evaluator import analysis, roc
+from evaluator.protocols import coco_analyze, get_spec
 
 GRID_STEP = 0.05
 GRID_POINTS = 21
@@ -115,71 +110,102 @@ def _coarse_miss_rate(curve: analysis.MissRateCurve) -> dict[str, Any]:
     return replace(curve, fppi=curve.fppi[keep], miss_rate=curve.miss_rate[keep]).to_dict()
 
 
-def _matrix(confusion: analysis.Confusion) -> list[list[int | None]]:
-    """``Confusion.to_dict()["matrix"]`` without walking the rest of the dict."""
-    matrix: list[list[int | None]] = confusion.matrix.tolist()
-    matrix[-1][-1] = None
-    return matrix
+def _confusion_held(sweep: analysis.ConfusionSweep, entered: np.ndarray) -> analysis.ConfusionSweep:
+    """The confusion cells with each predicted class's column changed only where that many
+    of its own detections enter (as the per-class counts), so that no step tells which
+    object a single detection took; the missed column follows from the held cells."""
+    held = np.zeros_like(sweep.counts)
+    for column in np.unique(sweep.cells[:, 1]) if len(sweep.cells) else ():
+        rows = np.flatnonzero(sweep.cells[:, 1] == column)
+        keep = _kept(entered[column])
+        current = np.zeros(len(rows), dtype=sweep.counts.dtype)
+        for i in range(sweep.counts.shape[1] - 1, -1, -1):
+            if keep[i]:
+                current = sweep.counts[rows, i]
+            held[rows, i] = current
+    return replace(sweep, counts=held)
 
 
 def explorer_data(
     protocol: str, gt: Any, results: Any, images: Collection[int | str] | None, matches: Any = None
 ) -> dict[str, Any]:
-    """Sweeps at IoU 0.5 and 0.75, confusion matrices at a few confidence thresholds, the
-    error breakdown at the F1-optimal threshold (IoU 0.5) and, for COCO, COCO's analyze()
-    breakdown (``coco_analyze``)."""
-    module = evaluator.get_protocol(protocol)
-    if not hasattr(module, "analysis_input"):
+    """For each of the protocol's explorer IoUs, the sweep over the confidence grid and the
+    confusion matrix at every grid threshold; the error breakdown at the F1-optimal
+    threshold of the first IoU; the image-level ROC; the miss rate against FPPI; and,
+    where the protocol has it, COCO's analyze() breakdown (``coco_analyze``).
+
+    ``matches``: evaluator.match() of the whole split, whose COCO matching analyze() reuses.
+    """
+    spec = get_spec(protocol)
+    if not spec.supports("explorer"):
         return {}
+    module = evaluator.get_protocol(protocol)
     if images is not None:
         gt, results = module.restrict(gt, results, frozenset(images))
     data = module.analysis_input(gt, results)
-    overlap = IGNORE_OVERLAP.get(protocol, "iou")
+    overlap = spec.ignore_overlap
     grid = _grid(data.detections.score if data.detections.score is not None else np.zeros(0))
     entered = _class_entered(data, grid)
-    # One matching per IoU (and one class-agnostic for the confusion matrices) serves every
-    # confidence threshold: see analysis.match.
-    by_class = {iou: analysis.match(data, iou=iou, ignore_overlap=overlap) for iou in IOUS}
-    agnostic = analysis.match(data, iou=0.5, ignore_overlap=overlap, by_class=False)
-    sweeps = {}
-    for iou in IOUS:
+    sweeps, confusion, by_class = {}, {}, {}
+    for choice in spec.explorer_ious:
+        iou = choice.thresholds(data.category_names)
+        # One matching per IoU (and one class-agnostic for the confusion matrices) serves every
+        # confidence threshold: see analysis.match.
+        by_class[choice.key] = analysis.match(data, iou=iou, ignore_overlap=overlap)
+        agnostic = analysis.match(data, iou=iou, ignore_overlap=overlap, by_class=False)
         sweep = analysis.threshold_sweep(
-            data, iou=iou, scores=grid, ignore_overlap=overlap, matches=by_class[iou], with_best=False
+            data, iou=iou, scores=grid, ignore_overlap=overlap, matches=by_class[choice.key], with_best=False
         )
         overall = {key: sweep.overall[key].astype(int).tolist() for key in ("tp", "fp", "fn")}
-        sweeps[f"{iou:.2f}"] = {
+        sweeps[choice.key] = {
+            "label": choice.label,
             "overall": overall,
             "classes": _per_class_held({key: sweep.per_class[key] for key in ("tp", "fp", "fn")}, entered),
             "best": _best(overall, grid),
         }
-    best = sweeps[f"{IOUS[0]:.2f}"]["best"].get("threshold")
+        matrices = analysis.confusion_sweep(data, iou=iou, scores=grid, ignore_overlap=overlap, matches=agnostic)
+        confusion[choice.key] = _confusion_held(matrices, entered).to_dict()
+    first = spec.explorer_ious[0]
+    best = sweeps[first.key]["best"].get("threshold")
     errors_at = float(best) if best is not None and np.isfinite(best) else 0.0
     errors = analysis.error_breakdown(
-        data, iou=IOUS[0], score=errors_at, ignore_overlap=overlap, matches=by_class[IOUS[0]]
+        data,
+        iou=first.thresholds(data.category_names),
+        score=errors_at,
+        ignore_overlap=overlap,
+        matches=by_class[first.key],
     ).to_dict()
-    confusion = {
-        f"{score:.1f}": _matrix(
-            analysis.confusion_matrix(data, iou=0.5, score=score, ignore_overlap=overlap, matches=agnostic)
-        )
-        for score in CONFUSION_SCORES
-    }
-    # ``matches``: evaluator.match() of the whole split, whose COCO matching analyze() reuses.
-    if protocol == "coco":
+    extra: dict[str, Any] = {}
+    if spec.supports("roc"):
+        image_roc = roc.image_roc(data)
+        # the pooled curve's shown point at or above each explorer threshold: the operating-point marker
+        fpr, tpr = image_roc.overall.coarse(MIN_DETECTIONS_PER_STEP).at(grid)
+        extra["roc"] = {
+            **image_roc.to_dict(min_step=MIN_DETECTIONS_PER_STEP),
+            "at_thresholds": evaluator.types.json_safe({"fpr": fpr, "tpr": tpr}),
+        }
+    if spec.supports("miss_rate"):
+        curve = analysis.miss_rate_fppi(
+            data, iou=0.5, ignore_overlap=overlap, matches=by_class.get("0.50"), per_class=False
+        ).overall
+        extra["miss_rate"] = _coarse_miss_rate(curve)
+    if spec.supports("coco_analyze"):
         subset = matches if matches is None or images is None else matches.restrict(frozenset(images))
-        extra = {"coco_analyze": coco_analyze.analyze(gt, results, matches=subset)}
-    else:
-        extra = {}
+        extra["coco_analyze"] = coco_analyze.analyze(gt, results, matches=subset)
     return {
         "thresholds": grid.tolist(),
         "classes": list(data.category_names),
         "sweeps": sweeps,
-        "confusion": {"iou": 0.5, "labels": [*data.category_names, analysis.BACKGROUND], "by_score": confusion},
+        "confusion": confusion,
         "errors": errors,
-        "miss_rate": _coarse_miss_rate(
-            analysis.miss_rate_fppi(
-                data, iou=IOUS[0], ignore_overlap=overlap, matches=by_class[IOUS[0]], per_class=False
-            ).overall
-        ),
         "ignore_overlap": overlap,
         **extra,
     }
+
+
+def analysis_stats(protocol: str, explorer: dict[str, Any]) -> dict[str, float | None]:
+    """The stats the analyses add to a score (the ROC's AUCs), ranked like the protocol's own."""
+    spec = get_spec(protocol)
+    if not spec.supports("roc") or "roc" not in explorer:
+        return {}
+    return {"AUC": explorer["roc"]["auc"], "AUC_macro": explorer["roc"]["macro_auc"]}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from evaluator.protocols.spec import SPECS
+from evaluator import transfer
+from evaluator.protocols.spec import SPECS, get_spec
 
 from .fields import CompressedJSONField
 
@@ -129,6 +131,25 @@ class Track(models.Model):
     @property
     def is_transfer(self) -> bool:
         return self.kind == self.Kind.TRANSFER
+
+    def clean(self) -> None:
+        """The primary metric must be one the track ranks: a stat of its protocol's spec, or a transfer metric."""
+        super().clean()
+        if not self.benchmark_id:
+            return
+        spec = get_spec(self.protocol)
+        names = transfer.METRIC_NAMES if self.is_transfer else spec.stat_names
+        errors = {}
+        if self.primary_metric not in names:
+            errors["primary_metric"] = (
+                f"{self.primary_metric!r} is not a stat of this track; choose one of {', '.join(names)}."
+            )
+        if self.matrix_metric and self.matrix_metric not in spec.stat_names:
+            errors["matrix_metric"] = (
+                f"{self.matrix_metric!r} is not a stat of {spec.name}; choose one of {', '.join(spec.stat_names)}."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class TrackDomain(models.Model):

@@ -18,6 +18,7 @@ from django.conf import settings
 import evaluator
 from evaluator import transfer
 from evaluator.label_map import remap_coco_results
+from evaluator.protocols import get_spec
 from evaluator.transfer_archive import Cell, read_upload, relabel
 
 from . import files, ground_truth
@@ -56,7 +57,7 @@ def domain_protocol(domain: TrackDomain) -> str:
 
 
 def matrix_higher_is_better(track: Track) -> bool:
-    return bool(evaluator.get_protocol(track.protocol).HIGHER_IS_BETTER)
+    return get_spec(track.protocol).higher_is_better(matrix_metric(track))
 
 
 def domains(track: Track) -> list[TrackDomain]:

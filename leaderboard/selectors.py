@@ -15,8 +15,9 @@ from django.db.models.functions import Cast, RowNumber
 import evaluator
 import evaluator.kit
 from evaluator import transfer
+from evaluator.protocols import get_spec
 
-from . import memo, scoring
+from . import glossary, memo, scoring
 from .models import Benchmark, Score, Submission, Track, TransferScore
 
 # Transfer figures where smaller is better; the raw before/after values follow the protocol.
@@ -27,7 +28,7 @@ _RAW_VALUES = {"source_before", "source_after", "target_before", "target_after",
 def stat_names(track: Track) -> tuple[str, ...]:
     if track.is_transfer:
         return transfer.METRIC_NAMES
-    return tuple(evaluator.get_protocol(track.protocol).STAT_NAMES)
+    return get_spec(track.protocol).stat_names
 
 
 # The columns of a transfer leaderboard; the efficiency criteria are self-reported.
@@ -53,12 +54,12 @@ def leaderboard_columns(track: Track) -> tuple[str, ...]:
 
 
 def stat_higher_is_better(track: Track, name: str) -> bool:
-    protocol_direction = bool(evaluator.get_protocol(track.protocol).HIGHER_IS_BETTER)
+    spec = get_spec(track.protocol)
     if track.is_transfer:
         if name in _RAW_VALUES:
-            return protocol_direction
+            return spec.higher_is_better(scoring.matrix_metric(track))
         return name not in _LOWER_IS_BETTER
-    return not name.startswith("MR")
+    return spec.higher_is_better(name)
 
 
 def visible_subset(track: Track) -> str:
@@ -254,23 +255,29 @@ def visible_scores(
     return _visible(user, submission, scores)
 
 
-def submission_plots(user: AbstractBaseUser | AnonymousUser, submission: Submission) -> tuple[str, bytes] | None:
-    """The plot data of a submission's page (curves and explorer of its first visible score), as
-    gzip-compressed JSON, with an ETag naming that score: a score row never changes once written.
+def submission_plots(
+    user: AbstractBaseUser | AnonymousUser, submission: Submission, score_id: int | None = None
+) -> tuple[str, bytes] | None:
+    """The plot data of a submission's page (curves, explorer and per-class table of one visible
+    score: ``score_id``, or the first), as gzip-compressed JSON, with an ETag naming that score:
+    a score row never changes once written.
 
-    None when the viewer may see no score. ``submission`` must be visible to ``user``.
+    None when the viewer may see no such score. ``submission`` must be visible to ``user``.
     """
     scores = visible_scores(user, submission, plot_data=False)
-    if not scores:
+    plotted = next((s for s in scores if score_id is None or s.pk == score_id), None)
+    if plotted is None:
         return None
-    plotted = scores[0]  # its curves and explorer data are read only when not cached
+    # its curves, explorer data and per-class table are read only when not cached
     etag = f'"plots-{plotted.pk}-{plotted.created_at.timestamp():.6f}"'
 
     def build() -> bytes:
         data = {
+            "score": plotted.pk,
             "subset": plotted.subset,
             "curves": plotted.curves,
             "explorer": None if submission.track.is_transfer else plotted.explorer,
+            "per_class": plotted.per_class,
         }
         return gzip.compress(orjson.dumps(data), compresslevel=6, mtime=0)
 
@@ -458,4 +465,81 @@ def track_challenge(*, track: Track, quota: Any = None) -> Challenge:
         quota=quota,
         transfer_domains=domains,
         results_file=f"results{extension}",
+    )
+
+
+# ------------------------------------------------------------------ the submission page
+
+TRANSFER_HEADLINE = ("target_after", "gain", "forgetting", "gap_closed")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a submission's summary: its value, direction and explanation."""
+
+    name: str
+    value: float | None
+    higher_is_better: bool
+    explanation: str
+
+
+@dataclass(frozen=True)
+class PlotChoice:
+    score_id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class SubmissionSummary:
+    primary: Figure | None
+    interval: tuple[float, float] | None
+    rank: int | None
+    entries: int
+    subset: str
+    headline: list[Figure]
+    plot_choices: list[PlotChoice]
+
+
+def _figure(track: Track, name: str, stats: dict[str, Any]) -> Figure:
+    return Figure(name, stats.get(name), stat_higher_is_better(track, name), glossary.explain(name))
+
+
+def submission_rank(submission: Submission, subset: str) -> tuple[int | None, int]:
+    """The submission's place on its track's leaderboard (None when another entry of its author counts) and the number of entries."""
+    ranked = list(leaderboard_rows(track=submission.track, subset=subset).values_list("submission_id", flat=True))
+    rank = ranked.index(submission.pk) + 1 if submission.pk in ranked else None
+    return rank, len(ranked)
+
+
+def _plot_label(score: Score, transfer_track: bool) -> str:
+    subset = score.get_subset_display().lower()
+    if transfer_track:
+        return f"stage {score.stage} on {score.split.domain or score.split.name} ({subset})"
+    return f"{subset} test set"
+
+
+def submission_summary(
+    user: AbstractBaseUser | AnonymousUser, submission: Submission, scores: list[Score], transfers: list[TransferScore]
+) -> SubmissionSummary | None:
+    """What the submission page shows first: the primary metric with its interval, the rank, the headline figures."""
+    track = submission.track
+    lead = (transfers or scores or [None])[0]
+    if lead is None:
+        return None
+    spec = get_spec(track.protocol)
+    names = TRANSFER_HEADLINE if track.is_transfer else (*spec.headline, *spec.analysis_stats[:1])
+    rank, entries = (
+        submission_rank(submission, lead.subset) if submission.status == Submission.Status.SCORED else (None, 0)
+    )
+    interval = getattr(lead, "interval_low", None)
+    # Transfer pages lead with the final model on the target domain, as the curve picker does.
+    ordered = sorted(scores, key=lambda s: (s.subset != lead.subset, -s.stage)) if track.is_transfer else scores
+    return SubmissionSummary(
+        primary=_figure(track, track.primary_metric, lead.stats),
+        interval=(lead.interval_low, lead.interval_high) if interval is not None else None,
+        rank=rank,
+        entries=entries,
+        subset=lead.subset,
+        headline=[_figure(track, name, lead.stats) for name in names if name != track.primary_metric],
+        plot_choices=[PlotChoice(score.pk, _plot_label(score, track.is_transfer)) for score in ordered],
     )

@@ -23,6 +23,7 @@ from kombu.exceptions import KombuError
 import evaluator
 
 from . import kits, scoring
+from .explorer import analysis_stats
 from .importing import split_seed_new
 from .models import Score, Split, Submission, SubmissionQuota, Track, TransferScore
 
@@ -264,6 +265,7 @@ def submission_score(*, submission: Submission) -> None:
         TransferScore.objects.filter(submission=locked, is_current=True).delete()
         for cell in cells:
             data = cell.evaluation.to_dict()
+            stats = {**data["stats"], **analysis_stats(cell.evaluation.protocol, cell.explorer)}
             Score.objects.create(
                 submission=locked,
                 split_id=cell.split_id,
@@ -272,12 +274,12 @@ def submission_score(*, submission: Submission) -> None:
                 protocol=cell.evaluation.protocol,
                 engine_version=cell.evaluation.engine_version,
                 ground_truth_checksum=cell.checksum,
-                primary_value=data["stats"].get(
+                primary_value=stats.get(
                     scoring.matrix_metric(track, cell.evaluation.protocol)
                     if track.is_transfer
                     else track.primary_metric
                 ),
-                stats=data["stats"],
+                stats=stats,
                 per_class=data["per_class"],
                 curves=data["curves"],
                 explorer=cell.explorer,

@@ -24,8 +24,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 import evaluator
 import evaluator.guide
+from evaluator.protocols import get_spec
 
-from . import access, charts, kits, memo, scoring, selectors, services
+from . import access, charts, glossary, kits, memo, scoring, selectors, services
 from .forms import TRANSFER_ONLY, SignupForm, SubmissionDetailsForm, SubmissionForm
 from .models import Benchmark, Strategy, Submission, Track
 from .ratelimits import limited
@@ -218,21 +219,20 @@ def _visible_submission(request: HttpRequest, pk: int) -> Submission:
 
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission = _visible_submission(request, pk)
-    scores = selectors.visible_scores(request.user, submission)
+    scores = selectors.visible_scores(request.user, submission, plot_data=False)  # plots.json carries the rest
     transfer_scores = selectors.visible_transfer_scores(request.user, submission)
-    for result in transfer_scores:
-        result.matrix_plot = charts.matrix_plot(result)
-    plotted = scores[0] if scores else None
+    track = submission.track
+    lead = transfer_scores[0] if transfer_scores else None
     context = {
         "submission": submission,
+        "track": track,
         "scores": scores,
-        "transfer_scores": transfer_scores,
-        "matrix_metric": scoring.matrix_metric(submission.track) if submission.track.is_transfer else "",
-        "curves": plotted.curves if plotted else None,
-        "explorer": plotted.explorer if plotted and not submission.track.is_transfer else None,
-        "curves_subset": plotted.get_subset_display().lower() if plotted else "",
+        "lead_transfer": lead,
+        "matrix_plot": charts.matrix_plot(lead, track) if lead else None,
+        "matrix_metric": scoring.matrix_metric(track) if track.is_transfer else "",
+        "summary": selectors.submission_summary(request.user, submission, scores, transfer_scores),
+        "spec": get_spec(track.protocol),
         "history": selectors.score_history(submission) if request.user.is_staff else [],
-        "stats": evaluator.get_protocol(submission.track.protocol).STAT_NAMES,
         "is_owner": request.user.is_authenticated and request.user.pk == submission.user_id,
     }
     return render(request, "leaderboard/submission.html", context)
@@ -240,8 +240,11 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def submission_plots(request: HttpRequest, pk: int) -> HttpResponse:
-    """The submission page's plot data (curves, explorer), kept out of its HTML and cached by ETag."""
-    plots = selectors.submission_plots(request.user, _visible_submission(request, pk))
+    """One score's curves, explorer data and per-class table (``?score=`` any visible score;
+    the first by default), kept out of the page's HTML and cached by ETag."""
+    wanted = request.GET.get("score", "")
+    score_id = int(wanted) if wanted.isascii() and wanted.isdigit() else None
+    plots = selectors.submission_plots(request.user, _visible_submission(request, pk), score_id)
     if plots is None:
         raise Http404("No scores to plot.")
     etag, compressed = plots
@@ -256,6 +259,10 @@ def submission_plots(request: HttpRequest, pk: int) -> HttpResponse:
     response["Cache-Control"] = "private, no-cache"
     patch_vary_headers(response, ["Accept-Encoding", "Cookie"])
     return response
+
+
+def glossary_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "leaderboard/glossary.html", {"groups": glossary.grouped()})
 
 
 def _owned_submission(request: HttpRequest, pk: int) -> Submission:

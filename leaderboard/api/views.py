@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-import evaluator
+from evaluator.protocols import get_spec
 from leaderboard import access, kits, memo, selectors, services
 from leaderboard.models import Benchmark, Score, Split, Submission, Track
 from leaderboard.ratelimits import TokenThrottle, UploadThrottle
@@ -298,7 +298,7 @@ class SubmissionViewSet(
         submission = self.get_object()
         data = {
             "submission": submission,
-            "stat_names": list(evaluator.get_protocol(submission.track.protocol).STAT_NAMES),
+            "stat_names": list(get_spec(submission.track.protocol).stat_names),
             "scores": selectors.visible_scores(request.user, submission),
             "transfer_scores": selectors.visible_transfer_scores(request.user, submission),
         }

@@ -1,6 +1,6 @@
 // COCO's analyze() breakdown (C75, C50, Loc, Sim, Oth, BG, FN), stored at scoring time.
-// On the submission page it reads the plot data's explorer.coco_analyze; on the compare page compare-data.
-withPlots(function (plots) {
+// On the submission page LB.drawAnalyze draws it from plots.json; on the compare page from compare-data.
+(function () {
   if (typeof Plotly === "undefined") return;
   const config = { responsive: true, displaylogo: false };
   const escape = (text) => String(text).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
@@ -32,9 +32,12 @@ withPlots(function (plots) {
     legend: { traceorder: "reversed" }, margin: { t: 20, r: 10, b: 80, l: 55 }, height: 380,
   };
 
-  const submission = document.getElementById("analyze-bars");
-  if (submission && plots.explorer) {
-    const data = plots.explorer.coco_analyze;
+  // On the submission page plots.js hands it the chosen score's breakdown.
+  window.LB = window.LB || {};
+  window.LB.drawAnalyze = function (data) {
+    const section = document.getElementById("analyze-section");
+    if (!section) return;
+    section.hidden = !data;
     if (!data) return;
     const areas = data.area_ranges;
     Plotly.newPlot("analyze-bars", stacked(areas, areas.map((a) => data.ap[a])), barLayout, config);
@@ -52,7 +55,10 @@ withPlots(function (plots) {
       legend: { traceorder: "reversed" }, margin: { t: 20, r: 10, b: 50, l: 55 }, height: 380,
     }, config);
 
+    const head = document.querySelector("#analyze-classes thead tr");
+    head.innerHTML = "<th>Class</th>" + data.types.map((type) => "<th class='num'>" + escape(type) + "</th>").join("");
     const body = document.querySelector("#analyze-classes tbody");
+    body.innerHTML = "";
     data.classes.forEach((name, k) => {
       const row = body.insertRow();
       row.insertCell().textContent = name;
@@ -62,8 +68,7 @@ withPlots(function (plots) {
         cell.textContent = v === null ? "—" : v.toFixed(3);
       });
     });
-    return;
-  }
+  };
 
   const compareSource = document.getElementById("compare-data");
   if (document.getElementById("compare-analyze") && compareSource) {
@@ -72,4 +77,7 @@ withPlots(function (plots) {
     const aps = submissions.map((s) => (s.analyze ? s.analyze.ap : null));
     Plotly.newPlot("compare-analyze", stacked(methods, aps), barLayout, config);
   }
-});
+})();
+if (window.withPlots && window.LB && window.LB.drawAnalyze) {
+  withPlots((plots) => window.LB.drawAnalyze((plots.explorer || {}).coco_analyze));
+}

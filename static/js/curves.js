@@ -1,9 +1,10 @@
 // Draws a submission's stored curves with plotly: precision-recall (COCO, VOC, KITTI)
-// and miss rate against false positives per image (KAIST).
-withPlots(function (plots) {
+// and FROC, miss rate against false positives per image (KAIST).
+// plots.js hands it the chosen score's curves (LB.drawCurves, again when the score changes).
+window.LB = window.LB || {};
+window.LB.drawCurves = function (curves) {
   const holder = document.getElementById("curves");
-  if (!holder || !plots.curves || typeof Plotly === "undefined") return;
-  const curves = plots.curves;
+  if (!holder || typeof Plotly === "undefined") return;
   const config = { responsive: true, displaylogo: false };
   // KITTI's settings are difficulty levels; the others are IoU thresholds.
   const settingName = (label) => (curves.difficulties ? label + " objects" : "IoU " + label);
@@ -49,7 +50,7 @@ withPlots(function (plots) {
     return {
       traces,
       layout: {
-        title: { text: "Miss rate against false positives per image", font: { size: 14 } },
+        title: { text: "FROC / miss rate against false positives per image", font: { size: 14 } },
         xaxis: { title: { text: "False positives per image" }, type: "log", range: [-2.3, 0.3] },
         yaxis: { title: { text: "Miss rate" }, type: "log", range: [-2, 0] },
         margin: { t: 40, r: 10, b: 50, l: 55 }, height: 460,
@@ -62,11 +63,27 @@ withPlots(function (plots) {
     Plotly.react(holder, figure.traces, figure.layout, config);
   }
 
-  const picker = document.getElementById("curve-setting");
-  if (picker && curves.kind === "pr") {
-    (curves.iou_thresholds || []).forEach((label) => picker.add(new Option(settingName(label), label)));
-    picker.hidden = false;
-    picker.addEventListener("change", () => draw(picker.value));
+  const note = document.getElementById("curves-note");
+  if (!curves || !curves.kind) {
+    Plotly.purge(holder);
+    if (note) note.textContent = "No curves for this score.";
+    return;
   }
-  draw(curves.kind === "pr" ? (curves.iou_thresholds || ["0.50"])[0] : null);
-});
+  if (note) {
+    note.textContent = curves.kind === "pr"
+      ? "Click a class in the legend to show its curve; hover for precision, recall and the confidence threshold."
+      : "FROC: detectors have no true negatives to count at the box level, so this curve plots the miss rate against false positives per image; the image-level ROC is in the explorer.";
+  }
+  const picker = document.getElementById("curve-setting");
+  const old = picker.value;
+  picker.replaceWith(picker.cloneNode(false));
+  const fresh = document.getElementById("curve-setting");
+  fresh.hidden = curves.kind !== "pr";
+  if (curves.kind === "pr") {
+    (curves.iou_thresholds || []).forEach((label) => fresh.add(new Option(settingName(label), label)));
+    if ((curves.iou_thresholds || []).includes(old)) fresh.value = old;
+    fresh.addEventListener("change", () => draw(fresh.value));
+  }
+  draw(curves.kind === "pr" ? fresh.value || (curves.iou_thresholds || ["0.50"])[0] : null);
+};
+if (window.withPlots) withPlots((plots) => window.LB.drawCurves(plots.curves));

@@ -118,3 +118,14 @@ def test_real_coco_sample_equals_scikit_learn():
     stored = result.to_dict()
     assert len(stored["overall"]["fpr"]) <= roc.CURVE_POINTS and stored["overall"]["thresholds"][0] is None
     assert stored["auc"] == result.overall.auc
+
+
+def test_point_at_a_threshold_keeps_the_images_scoring_at_least_it():
+    labels = np.array([1, 0, 1, 1, 0, 0, 1, 0], dtype=bool)
+    scores = np.array([0.9, 0.9, 0.7, 0.5, 0.5, 0.5, 0.2, 0.1])
+    curve = roc.roc_curve("x", labels, scores)
+    thresholds = np.array([0.0, 0.1, 0.3, 0.5, 0.95, 0.6])
+    fpr, tpr = curve.at(thresholds)
+    for t, f, p in zip(thresholds, fpr, tpr, strict=True):
+        kept = scores >= t
+        assert p == (kept & labels).sum() / labels.sum() and f == (kept & ~labels).sum() / (~labels).sum()

@@ -11,7 +11,7 @@ import evaluator
 from evaluator import analysis
 from evaluator.protocols import coco, coco_analyze
 from leaderboard import demo, fields, ground_truth, services, tasks
-from leaderboard.explorer import explorer_data
+from leaderboard.explorer import analysis_stats, explorer_data
 from leaderboard.models import Score
 from tests.conftest import shared_file
 from tests.leaderboard.conftest import raw_upload, results_upload
@@ -42,15 +42,31 @@ def test_stored_sweep_counts_equal_the_operating_point_at_each_threshold(demo_pa
             )
 
 
-def test_stored_confusion_rows_count_every_object(demo_pair):
+def test_stored_confusion_equals_the_matrix_at_each_threshold_and_iou(demo_pair):
     gt, results = demo_pair
     data = explorer_data("coco", gt, results, None)
-    matrix = np.array([[0 if v is None else v for v in row] for row in data["confusion"]["by_score"]["0.5"]])
     inputs = coco.analysis_input(gt, results)
-    counted = np.bincount(
-        inputs.ground_truth.category[~inputs.ground_truth.ignore], minlength=len(inputs.category_names)
-    )
-    np.testing.assert_array_equal(matrix[:-1].sum(axis=1), counted)
+    k = len(inputs.category_names)
+    for iou in ("0.50", "0.75"):
+        stored = data["confusion"][iou]
+        assert stored["thresholds"] == data["thresholds"]
+        for i in (0, len(data["thresholds"]) // 2, len(data["thresholds"]) - 1):
+            matrix = np.zeros((k + 1, k + 1), dtype=int)
+            for row, column, *counts in stored["cells"]:
+                matrix[row, column] = counts[i] if i < len(counts) else 0
+            matrix[:k, k] = np.array(stored["counted"]) - matrix[:k, :k].sum(axis=1)
+            expected = analysis.confusion_matrix(
+                inputs, iou=float(iou), score=data["thresholds"][i], ignore_overlap="ioa"
+            ).matrix
+            np.testing.assert_array_equal(matrix, expected)
+
+
+def test_stored_roc_auc_is_a_rankable_stat(demo_pair):
+    gt, results = demo_pair
+    data = explorer_data("coco", gt, results, None)
+    stats = analysis_stats("coco", data)
+    assert stats["AUC"] == data["roc"]["auc"] and 0.5 < stats["AUC"] < 1
+    assert 0.5 < stats["AUC_macro"] < 1
 
 
 def test_area_under_the_stored_pr_curve_is_ap50(demo_pair):

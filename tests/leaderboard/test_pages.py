@@ -169,11 +169,42 @@ def test_owner_sees_only_the_public_score_before_the_reveal(client, user, track,
     assert "Full (private) test set" not in page
 
 
-def test_submission_page_carries_its_curves_and_plotly_from_our_static_files(client, scored_submission):
-    page = client.get(reverse("submission", args=[scored_submission.pk])).content.decode()
-    assert f'data-plots-url="/submissions/{scored_submission.pk}/plots.json"' in page
+def test_submission_page_loads_its_plots_and_plotly_from_our_own_urls(client, scored_submission):
+    response = client.get(reverse("submission", args=[scored_submission.pk]))
+    page = response.content.decode()
+    plots_url = reverse("submission-plots", args=[scored_submission.pk])
+    assert f'data-plots-url="{plots_url}"' in page
     assert "/static/vendor/plotly.min.js" in page
     assert "cdn" not in page.lower()
+    assert len(response.content) < 60_000  # the data comes through plots.json
+    public = scored_submission.scores.get(subset="public")
+    plots = client.get(plots_url)
+    assert plots.status_code == 200 and plots["Cache-Control"] == "private, no-cache"
+    body = plots.json()
+    assert body["score"] == public.pk and body["curves"] == public.curves and body["explorer"] == public.explorer
+    assert body["per_class"] == public.per_class
+    again = client.get(plots_url, HTTP_IF_NONE_MATCH=plots["ETag"])
+    assert again.status_code == 304 and again.content == b""
+    # the full score stays hidden until the reveal, whatever id is asked for
+    full = scored_submission.scores.get(subset="full")
+    assert client.get(plots_url, {"score": full.pk}).status_code == 404
+
+
+def test_submission_page_leads_with_the_summary(client, track, scored_submission):
+    page = client.get(reverse("submission", args=[scored_submission.pk])).content.decode()
+    public = scored_submission.scores.get(subset="public")
+    summary, rest = page.split('id="curves-section"', 1)
+    assert f"{public.primary_value:.4f}" in summary and 'id="rank">#1<' in summary
+    assert f"{public.interval_low:.4f}" in summary
+    assert 'id="section-menu"' in summary and "Per-class results" in rest
+    assert "higher is better" in summary  # the direction arrows
+    assert f"{public.stats['AUC']:.4f}" in summary  # the image-level ROC's AUC is a headline figure
+
+
+def test_hidden_submission_plots_are_refused_to_strangers(client, other_user, scored_submission):
+    Submission.objects.filter(pk=scored_submission.pk).update(is_hidden=True)
+    client.force_login(other_user)
+    assert client.get(reverse("submission-plots", args=[scored_submission.pk])).status_code == 404
 
 
 def test_compare_page_overlays_the_chosen_submissions(client, user, other_user, track, gt_data):

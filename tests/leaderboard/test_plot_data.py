@@ -54,7 +54,13 @@ def test_submission_page_is_small_and_its_plots_come_from_an_endpoint_with_an_et
     answer = client.get(url)
     assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
     data = answer.json()
-    assert data == {"subset": "public", "curves": score.curves, "explorer": score.explorer}
+    assert data == {
+        "score": score.pk,
+        "subset": "public",
+        "curves": score.curves,
+        "explorer": score.explorer,
+        "per_class": score.per_class,
+    }
     assert client.get(url, HTTP_IF_NONE_MATCH=answer["ETag"]).status_code == 304
 
     zipped = client.get(url, HTTP_ACCEPT_ENCODING="gzip, br")
