@@ -145,6 +145,7 @@ def track_compare(request: HttpRequest, slug: str) -> HttpResponse:
         "candidates": candidates,
         "chosen": {score.submission_id for score in scores},
         "max_compared": selectors.MAX_COMPARED,
+        "spec": get_spec(track.protocol),
     }
     return render(request, "leaderboard/compare.html", context)
 

@@ -190,7 +190,7 @@ def load_ground_truth(path: str | Path) -> CocoGroundTruth:
     iscrowd = np.empty(n, dtype=bool)
     seen_ids: set[int] = set()
     for i, ann in enumerate(anns):
-        where = f"annotations[{i}]"
+        where = f"annotations record {i + 1}"
         if not isinstance(ann, dict):
             problems.add(where, f"must be an object, got {short(ann)}")
             continue
@@ -250,9 +250,9 @@ def _records(items: list[Any], key: str, required: tuple[str, ...], problems: Pr
     good = []
     for i, record in enumerate(items):
         if not isinstance(record, dict) or any(k not in record for k in required):
-            problems.add(f"{key}[{i}]", f"must be an object with {', '.join(required)}")
+            problems.add(f"{key} record {i + 1}", f"must be an object with {', '.join(required)}")
         elif not _is_int(record["id"]):
-            problems.add(f"{key}[{i}]", f"'id' must be an integer, got {short(record['id'])}")
+            problems.add(f"{key} record {i + 1}", f"'id' must be an integer, got {short(record['id'])}")
         else:
             good.append(record)
     return good

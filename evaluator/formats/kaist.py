@@ -207,7 +207,7 @@ def load_ground_truth(path: str | Path) -> KaistGroundTruth:
     for index, cat in enumerate(data["categories"]):
         cat_id = _as_int(cat.get("id")) if isinstance(cat, dict) else None
         if cat_id is None:
-            problems.add(f"category {index}", "expected an object with an integer 'id' and a 'name'")
+            problems.add(f"categories record {index + 1}", "expected an object with an integer 'id' and a 'name'")
             continue
         category_ids.add(cat_id)
         if cat.get("name") == PERSON:
@@ -221,7 +221,7 @@ def load_ground_truth(path: str | Path) -> KaistGroundTruth:
     for index, image in enumerate(data["images"]):
         image_id = _as_int(image.get("id")) if isinstance(image, dict) else None
         if image_id is None:
-            problems.add(f"image record {index}", "expected an object with an integer 'id'")
+            problems.add(f"images record {index + 1}", "expected an object with an integer 'id'")
             continue
         domain = image_domain(image)
         if domain is None:
@@ -246,7 +246,7 @@ def load_ground_truth(path: str | Path) -> KaistGroundTruth:
     rows: list[tuple[int, int, list[float], float, int, bool]] = []
     other = 0
     for index, ann in enumerate(data["annotations"]):
-        where = f"annotation record {index}"
+        where = f"annotations record {index + 1}"
         if isinstance(ann, dict) and _as_int(ann.get("id")) is not None:
             where += f" (id {ann['id']})"
         parsed = _parse_gt_annotation(ann, known_images, category_ids, problems, where)

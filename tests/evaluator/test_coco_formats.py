@@ -231,7 +231,9 @@ def test_duplicate_annotation_ids_in_ground_truth_are_refused(tmp_path):
     }
     path = tmp_path / "instances.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(InvalidInput, match=r"instances.json, annotations\[1\]: annotation id 1 appears more than once"):
+    with pytest.raises(
+        InvalidInput, match=r"instances.json, annotations record 2: annotation id 1 appears more than once"
+    ):
         coco_format.load_ground_truth(path)
 
 

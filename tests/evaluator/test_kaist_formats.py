@@ -208,7 +208,7 @@ def test_ground_truth_errors_are_collected(tmp_path):
     with pytest.raises(InvalidInput) as excinfo:
         kaist.load_ground_truth(path)
     found = problems_of(excinfo)
-    assert "gt.json, annotation record 1 (id 5): 'image_id' 7 is not an image of the file" in found
+    assert "gt.json, annotations record 2 (id 5): 'image_id' 7 is not an image of the file" in found
     assert any("(id 6): 'occlusion' must be an integer" in p for p in found)
     assert any("(id 7): 'height' must be a finite number" in p for p in found)
 

@@ -353,7 +353,7 @@ VOC_XML = (
                 )
             )
             and p.with_name("badbox.json"),
-            "badbox.json, annotations[0]",
+            "badbox.json, annotations record 1",
         ),
         (
             "voc07",
