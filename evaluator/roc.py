@@ -54,16 +54,17 @@ class RocCurve:
         return self.fpr[index], self.tpr[index]
 
     def to_dict(self, points: int = CURVE_POINTS) -> dict[str, Any]:
-        """At most ``points`` points for plotting (evenly spread, first and last kept); the AUC is the exact one."""
+        """At most ``points`` points for plotting (evenly spread, first and last kept; rates and thresholds
+        rounded to 6 decimals); the AUC is the exact one."""
         keep = np.arange(len(self.fpr))
         if len(keep) > points:
             keep = np.unique(np.round(np.linspace(0, len(keep) - 1, points)).astype(np.int64))
-        thresholds = [float(t) if np.isfinite(t) else None for t in self.thresholds[keep]]
+        thresholds = [round(float(t), 6) if np.isfinite(t) else None for t in self.thresholds[keep]]
         return json_safe(
             {
                 "name": self.name,
-                "fpr": self.fpr[keep],
-                "tpr": self.tpr[keep],
+                "fpr": np.round(self.fpr[keep], 6),
+                "tpr": np.round(self.tpr[keep], 6),
                 "thresholds": thresholds,
                 "auc": self.auc,
                 "positives": self.positives,

@@ -532,8 +532,12 @@ def submission_summary(
         submission_rank(submission, lead.subset) if submission.status == Submission.Status.SCORED else (None, 0)
     )
     interval = getattr(lead, "interval_low", None)
-    # Transfer pages lead with the final model on the target domain, as the curve picker does.
-    ordered = sorted(scores, key=lambda s: (s.subset != lead.subset, -s.stage)) if track.is_transfer else scores
+    # The curve picker starts at the final model on the target domain.
+    if track.is_transfer:
+        position = {d.split_id: d.position for d in track.domains.all()}
+        ordered = sorted(scores, key=lambda s: (s.subset != lead.subset, -s.stage, -position.get(s.split_id, 0)))
+    else:
+        ordered = scores
     return SubmissionSummary(
         primary=_figure(track, track.primary_metric, lead.stats),
         interval=(lead.interval_low, lead.interval_high) if interval is not None else None,

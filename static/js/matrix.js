@@ -8,7 +8,7 @@
   const better = data.higher_is_better ? "higher is better" : "lower is better";
   Plotly.newPlot("matrix", [{
     type: "heatmap", z: data.matrix, x: data.domains, y: stages, text: text, texttemplate: "%{text}",
-    colorscale: "Blues", reversescale: data.higher_is_better,
+    colorscale: [[0, "#f7fbff"], [0.3, "#c6dbef"], [0.6, "#6baed6"], [1, "#08306b"]], reversescale: !data.higher_is_better,
     colorbar: { title: { text: data.metric + " (" + better + ")", side: "right" }, thickness: 12 },
     hovertemplate: "%{y} on %{x}: %{text}<extra>" + better + "</extra>",
   }], {

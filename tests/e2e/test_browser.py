@@ -125,7 +125,21 @@ def test_strategy_comparison_scatter_has_one_point_per_submission_with_hover(pag
     page.evaluate(f"() => Plotly.Fx.hover('scatter', [{{curveNumber: {curve}, pointNumber: {point}}}])")
     hover = page.locator("#scatter .hoverlayer").text_content()
     assert "Learning without forgetting" in hover
-    assert page.locator("#sequence .scatterlayer .trace").count() == 2 * expected
+    # One colour per strategy on both charts; the source-only models dashed, in one toggleable group.
+    lines = page.evaluate(
+        "() => document.getElementById('sequence').data.map((t) => [t.legendgroup, t.line.color, t.line.dash || 'solid'])"
+    )
+    colours = page.evaluate(
+        "() => Object.fromEntries(document.getElementById('scatter').data.map((t) => [t.legendgroup, t.marker.color]))"
+    )
+    final = [line for line in lines if line[0] != "source-only"]
+    assert len(final) == expected and all(colour == colours[group] for group, colour, _ in final)
+    assert len(set(colours.values())) == len(colours)
+    source_only = [line for line in lines if line[0] == "source-only"]
+    assert source_only and all(dash == "dash" for _, _, dash in source_only)
+    page.uncheck("#show-source-only")
+    hidden = "() => document.getElementById('sequence').data.filter((t) => t.legendgroup === 'source-only')"
+    assert all(trace["visible"] is False for trace in page.evaluate(hidden))
 
 
 def test_compare_page_overlays_the_top_entries(page):
@@ -189,3 +203,80 @@ def test_a_hostile_method_name_shows_as_text_in_plotly_hover(page, tmp_path):
     assert "<b>bold</b>" in hover and "<b>bold</b>" in legend
     assert page.locator("#compare-curves img, #compare-curves .hoverlayer b, #compare-curves .legend b").count() == 0
     assert page.evaluate("() => window.pwned") is None
+
+
+def _scored_coco_submission(page) -> None:
+    track = "/tracks/demo-coco-detection/"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        page.goto(track)
+        if page.locator("#leaderboard tbody tr td a").count() >= 1:
+            break
+        time.sleep(2)
+    page.locator("#leaderboard tbody tr td a[href*='/submissions/']").first.click()
+    page.wait_for_url("**/submissions/*/")
+    page.wait_for_function("() => document.getElementById('curves-section')?.dataset.loaded")
+
+
+# The figures the page shows, and those the stored data gives at the explorer's operating point.
+SHOWN = """() => {
+  const roc = document.getElementById('roc').data;
+  const marker = roc.find((t) => t.name === 'operating point');
+  const heat = document.getElementById('confusion').data[0];
+  return {iou: document.getElementById('explorer-iou').value, index: +document.getElementById('explorer-score').value,
+          roc: [marker.x[0], marker.y[0]], confusion: heat.customdata,
+          pairs: document.getElementById('confused-pairs').innerText};
+}"""
+EXPECTED = """async ([iou, index]) => {
+  const url = document.getElementById('curves-section').dataset.plotsUrl;
+  const data = (await (await fetch(url, {credentials: 'same-origin'})).json()).explorer;
+  const stored = data.confusion[iou];
+  const size = stored.labels.length;
+  const m = Array.from({length: size}, () => new Array(size).fill(0));
+  stored.cells.forEach((c) => { m[c[0]][c[1]] = index < c.length - 2 ? c[2 + index] : 0; });
+  stored.counted.forEach((n, g) => { m[g][size - 1] = n - m[g].slice(0, size - 1).reduce((a, b) => a + b, 0); });
+  m[size - 1][size - 1] = null;
+  return {roc: [data.roc.at_thresholds.fpr[index], data.roc.at_thresholds.tpr[index]], confusion: m};
+}"""
+
+
+def test_roc_and_confusion_follow_the_explorers_operating_point(page):
+    _scored_coco_submission(page)
+    page.wait_for_function("() => document.getElementById('roc').data && document.getElementById('confusion').data")
+    assert "AUC" in page.locator("#roc-auc").inner_text()
+    seen = []
+    for iou, position in (("0.50", 0.5), ("0.50", 0.05), ("0.75", 0.05), ("0.75", 0.9)):
+        page.select_option("#explorer-iou", iou)
+        page.evaluate(
+            "(p) => { const s = document.getElementById('explorer-score');"
+            " s.value = String(Math.round(p * +s.max)); s.dispatchEvent(new Event('input')); }",
+            position,
+        )
+        shown = page.evaluate(SHOWN)
+        expected = page.evaluate(EXPECTED, [shown["iou"], shown["index"]])
+        assert shown["iou"] == iou
+        assert shown["roc"] == expected["roc"] and shown["confusion"] == expected["confusion"]
+        assert iou in page.locator("#confusion-iou").inner_text()
+        assert len(page.locator("#confused-pairs li").all()) <= 10
+        seen.append((tuple(shown["roc"]), str(shown["confusion"])))
+    # moving the confidence moves the ROC marker and changes the matrix; changing the IoU changes the matrix
+    assert seen[0][0] != seen[1][0] and seen[0][1] != seen[1][1]
+    assert seen[1][0] == seen[2][0] and seen[1][1] != seen[2][1]
+
+
+def test_submission_page_leads_with_the_summary_and_sorts_the_per_class_table(page):
+    _scored_coco_submission(page)
+    summary_top = page.locator("#summary").bounding_box()["y"]
+    assert summary_top < page.locator("#curves-section").bounding_box()["y"]
+    assert page.locator("#primary-value").inner_text() != "—"
+    page.click("#per-class-details summary")
+    page.wait_for_selector("#per-class tbody tr")
+    names = page.locator("#per-class tbody tr td:first-child").all_inner_texts()
+    page.locator("#per-class thead th").nth(1).click()  # the first metric column, best first
+    values = [
+        float(v) if v != "—" else -1 for v in page.locator("#per-class tbody tr td:nth-child(2)").all_inner_texts()
+    ]
+    assert values == sorted(values, reverse=True)
+    page.fill("#per-class-search", names[0][:4])
+    shown = page.locator("#per-class tbody tr td:first-child").all_inner_texts()
+    assert names[0] in shown and all(names[0][:4].lower() in name.lower() for name in shown)

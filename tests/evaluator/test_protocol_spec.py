@@ -7,15 +7,15 @@ import pytest
 
 import evaluator
 from evaluator.formats.kitti import CLASSES as KITTI_CLASSES
-from evaluator.protocols import spec as protocol_spec
 from evaluator.protocols import get_spec
+from evaluator.protocols import spec as protocol_spec
 
 
 @pytest.mark.parametrize("name", protocol_spec.PROTOCOL_NAMES)
 def test_spec_agrees_with_its_engine(name):
     spec = get_spec(name)
     module = evaluator.get_protocol(name)
-    assert module.NAME == name
+    assert name == module.NAME
     assert spec.stat_names[: len(module.STAT_NAMES)] == tuple(module.STAT_NAMES)
     assert spec.primary == module.PRIMARY
     assert spec.higher_is_better(spec.primary) is module.HIGHER_IS_BETTER
