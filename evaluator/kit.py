@@ -33,6 +33,7 @@ from .errors import InvalidInput
 from .label_map import remap_coco_results
 from .magnitudes import check_magnitudes
 from .protocols import get_protocol
+from .protocols.spec import SPECS
 from .transfer_archive import read_upload, relabel
 
 KIT_VERSION = 1
@@ -40,7 +41,7 @@ SAMPLE_SEED = 20261203
 BOXES_PER_IMAGE = 2
 # Sizes assumed for the sample boxes when the split does not record them.
 DEFAULT_SIZE = {"kitti": (1242, 375), "kaist": (640, 512)}
-RESULT_EXTENSION = {"coco": ".json", "voc07": ".zip", "voc12": ".zip", "kitti": ".zip", "kaist": ".txt"}
+RESULT_EXTENSION = {name: spec.result_extension for name, spec in SPECS.items()}
 
 
 @dataclass(frozen=True)

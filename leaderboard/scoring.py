@@ -93,7 +93,7 @@ def _load(protocol: str, archive: str, cell: Cell, folder: Path, gt: Any, remap:
 
 def _source_categories(sequence: list[TrackDomain]) -> dict[int, str]:
     source = sequence[0]
-    if domain_protocol(source) != "coco":
+    if not get_spec(domain_protocol(source)).category_ids:
         return {}
     gt = ground_truth.load(source.split)
     return {int(i): name for i, name in zip(gt.category_ids, gt.category_names, strict=True)}

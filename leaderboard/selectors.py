@@ -377,21 +377,6 @@ def compared_scores(track: Track, user: AbstractBaseUser | AnonymousUser, ids: l
     return chosen
 
 
-# The primary metric of each protocol, in words; a transfer track ranks one of these on its last domain.
-METRIC_WORDS = {
-    "coco": "COCO average precision (AP): precision averaged over 101 recall points, the categories and "
-    "ten IoU thresholds from 0.50 to 0.95, with up to 100 detections per image, as pycocotools computes it.",
-    "voc07": "PASCAL VOC 2007 mean average precision (mAP): for each class, the 11-point interpolated AP at IoU 0.5 "
-    "(difficult objects neither help nor hurt, duplicates are false positives), averaged over the classes.",
-    "voc12": "PASCAL VOC mean average precision (mAP): for each class, the area under the precision-recall curve "
-    "(all points) at IoU 0.5, averaged over the classes, as the VOC2010+ devkit computes it.",
-    "kitti": "KITTI 2D average precision at the Moderate difficulty: AP over 40 recall points with IoU 0.7 for cars "
-    "and 0.5 for pedestrians and cyclists, averaged over the three classes, as the KITTI devkit computes it.",
-    "kaist": "Log-average miss rate (MR) in the Reasonable setting (pedestrians at least 55 pixels tall, at most "
-    "partly occluded): the miss rate averaged on a log scale over nine false-positive-per-image rates from 0.01 "
-    "to 1. Lower is better.",
-}
-
 TRANSFER_METRIC_WORDS = {
     "target_after": "the {metric} of your last-stage model on the last (target) domain",
     "source_after": "the {metric} of your last-stage model on the first (source) domain",
@@ -405,18 +390,6 @@ SELECTION_WORDS = {
     "better.",
     Track.Selection.SELECTED: "The submission you choose counts: mark it on your submission page ('make this the "
     "entry that counts'). Until you choose one, none of yours is ranked.",
-}
-
-SUBMISSION_FORMATS = {
-    "coco": "a COCO results JSON: a list of {image_id, category_id, bbox: [x, y, width, height], score}, "
-    "with ids from images.json and categories.json",
-    "voc07": "a zip of per-class VOC devkit files (comp4_det_test_<class>.txt: image name, score, "
-    "x1 y1 x2 y2 in 1-based pixels)",
-    "voc12": "a zip of per-class VOC devkit files (comp4_det_test_<class>.txt: image name, score, "
-    "x1 y1 x2 y2 in 1-based pixels)",
-    "kitti": "a zip of KITTI label files, one <image>.txt per image, with the score as the last column",
-    "kaist": "a text file of lines image_id,x,y,width,height,score, where the image with id k in images.json is "
-    "written k + 1 (1-based, as the KAIST tools write)",
 }
 
 
@@ -437,7 +410,7 @@ class Challenge:
 
 def track_challenge(*, track: Track, quota: Any = None) -> Challenge:
     """``quota``: the viewer's services.Quota on this track, or None for anonymous visitors."""
-    protocol_words = METRIC_WORDS.get(track.protocol, track.benchmark.get_protocol_display())
+    protocol_words = get_spec(track.protocol).metric_words or track.benchmark.get_protocol_display()
     domains = list(track.domains.order_by("position").select_related("split")) if track.is_transfer else []
     if track.is_transfer:
         cell_metric = scoring.matrix_metric(track)
@@ -453,7 +426,7 @@ def track_challenge(*, track: Track, quota: Any = None) -> Challenge:
         extension = ".zip"
     else:
         metric_words = protocol_words
-        submission_format = SUBMISSION_FORMATS.get(track.protocol, "")
+        submission_format = get_spec(track.protocol).submission_format
         extension = evaluator.kit.RESULT_EXTENSION.get(track.protocol, ".zip")
     return Challenge(
         phase=track.phase(),

@@ -53,7 +53,11 @@ class ProtocolSpec:
     the ROC's AUCs included, is better higher). ``headline``: the few stats a
     submission page shows first. ``ignore_overlap``: how ignored ground truth (crowd,
     difficult, DontCare, ignore regions) absorbs detections in the operating-point
-    analysis, by IoU or by intersection over the detection's area.
+    analysis, by IoU or by intersection over the detection's area. ``metric_words``: the
+    primary metric in words and ``submission_format``: the upload in words, for the track
+    page; ``result_extension``: the extension of a results file (the starter kit's sample).
+    ``category_ids``: results name categories by id (COCO JSON), so a track can map
+    them to another dataset's classes (a cross-dataset transfer track's label map).
     """
 
     name: str
@@ -64,6 +68,10 @@ class ProtocolSpec:
     explorer_ious: tuple[ExplorerIou, ...]
     analyses: frozenset[Analysis]
     lower_is_better: frozenset[str] = frozenset()
+    metric_words: str = ""
+    submission_format: str = ""
+    result_extension: str = ".zip"
+    category_ids: bool = False
 
     def engine(self) -> ModuleType:
         return importlib.import_module(self.module)
@@ -102,6 +110,17 @@ SPECS: Mapping[str, ProtocolSpec] = MappingProxyType(
                 ignore_overlap="ioa",
                 explorer_ious=_ious(0.5, 0.75),
                 analyses=_ALL | {"coco_analyze"},
+                metric_words=(
+                    "COCO average precision (AP): precision averaged over 101 recall points, the categories and ten "
+                    "IoU thresholds from 0.50 to 0.95, with up to 100 detections per image, as pycocotools computes "
+                    "it."
+                ),
+                result_extension=".json",
+                submission_format=(
+                    "a COCO results JSON: a list of {image_id, category_id, bbox: [x, y, width, height], score}, "
+                    "with ids from images.json and categories.json"
+                ),
+                category_ids=True,
             ),
             ProtocolSpec(
                 name="voc07",
@@ -111,6 +130,15 @@ SPECS: Mapping[str, ProtocolSpec] = MappingProxyType(
                 ignore_overlap="iou",
                 explorer_ious=_ious(0.5, 0.75),
                 analyses=_ALL,
+                metric_words=(
+                    "PASCAL VOC 2007 mean average precision (mAP): for each class, the 11-point interpolated AP at "
+                    "IoU 0.5 (difficult objects neither help nor hurt, duplicates are false positives), averaged "
+                    "over the classes."
+                ),
+                submission_format=(
+                    "a zip of per-class VOC devkit files (comp4_det_test_<class>.txt: image name, score, x1 y1 x2 y2"
+                    " in 1-based pixels)"
+                ),
             ),
             ProtocolSpec(
                 name="voc12",
@@ -120,6 +148,14 @@ SPECS: Mapping[str, ProtocolSpec] = MappingProxyType(
                 ignore_overlap="iou",
                 explorer_ious=_ious(0.5, 0.75),
                 analyses=_ALL,
+                metric_words=(
+                    "PASCAL VOC mean average precision (mAP): for each class, the area under the precision-recall "
+                    "curve (all points) at IoU 0.5, averaged over the classes, as the VOC2010+ devkit computes it."
+                ),
+                submission_format=(
+                    "a zip of per-class VOC devkit files (comp4_det_test_<class>.txt: image name, score, x1 y1 x2 y2"
+                    " in 1-based pixels)"
+                ),
             ),
             ProtocolSpec(
                 name="kitti",
@@ -137,6 +173,14 @@ SPECS: Mapping[str, ProtocolSpec] = MappingProxyType(
                     *_ious(0.5),
                 ),
                 analyses=_ALL,
+                metric_words=(
+                    "KITTI 2D average precision at the Moderate difficulty: AP over 40 recall points with IoU 0.7 "
+                    "for cars and 0.5 for pedestrians and cyclists, averaged over the three classes, as the KITTI "
+                    "devkit computes it."
+                ),
+                submission_format=(
+                    "a zip of KITTI label files, one <image>.txt per image, with the score as the last column"
+                ),
             ),
             ProtocolSpec(
                 name="kaist",
@@ -147,6 +191,16 @@ SPECS: Mapping[str, ProtocolSpec] = MappingProxyType(
                 explorer_ious=_ious(0.5),
                 analyses=_ALL - {"miss_rate"},  # its own curves are already miss rate against FPPI
                 lower_is_better=frozenset({"MR_all", "MR_day", "MR_night"}),
+                metric_words=(
+                    "Log-average miss rate (MR) in the Reasonable setting (pedestrians at least 55 pixels tall, at "
+                    "most partly occluded): the miss rate averaged on a log scale over nine false-positive-per-image"
+                    " rates from 0.01 to 1. Lower is better."
+                ),
+                result_extension=".txt",
+                submission_format=(
+                    "a text file of lines image_id,x,y,width,height,score, where the image with id k in images.json "
+                    "is written k + 1 (1-based, as the KAIST tools write)"
+                ),
             ),
         )
     }
