@@ -22,7 +22,7 @@ needs a positive and a negative image).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,8 @@ class RocCurve:
     """One ROC curve: ``fpr``, ``tpr`` and ``thresholds`` float64 [P], P = distinct scores + 1.
 
     ``thresholds[0]`` is +inf (nothing kept); the point at the lowest threshold keeps
-    every image. ``auc`` is NaN when there is no positive or no negative image.
+    every image. ``scored`` int64 [P]: the (image, class) pairs scoring at least each
+    threshold. ``auc`` is NaN when there is no positive or no negative image.
     """
 
     name: str
@@ -47,6 +48,22 @@ class RocCurve:
     auc: float
     positives: int
     negatives: int
+    scored: np.ndarray
+
+    def coarse(self, min_step: int) -> RocCurve:
+        """The curve through fewer points, each (but the last, every image) at least
+        ``min_step`` pairs below the previous one, so that no step resolves a single
+        detection; the AUC stays the exact one."""
+        scored = self.scored
+        keep = np.zeros(len(scored), dtype=bool)
+        keep[0] = keep[-1] = True
+        last = 0
+        for i in range(1, len(scored) - 1):
+            if scored[i] - last >= min_step and scored[-1] - scored[i] >= min_step:
+                keep[i], last = True, scored[i]
+        return replace(
+            self, fpr=self.fpr[keep], tpr=self.tpr[keep], thresholds=self.thresholds[keep], scored=self.scored[keep]
+        )
 
     def at(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """FPR and TPR float64 [T] when the images scoring >= each of ``thresholds`` are called positive."""
@@ -84,11 +101,12 @@ class ImageRoc:
     def stats(self) -> dict[str, float]:
         return {"AUC": self.overall.auc, "AUC_macro": self.macro_auc}
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, min_step: int = 1) -> dict[str, Any]:
+        """The curves through points at least ``min_step`` pairs apart (:meth:`RocCurve.coarse`)."""
         return json_safe(
             {
-                "overall": self.overall.to_dict(),
-                "classes": [curve.to_dict(points=CURVE_POINTS // 2) for curve in self.per_class],
+                "overall": self.overall.coarse(min_step).to_dict(),
+                "classes": [curve.coarse(min_step).to_dict(points=CURVE_POINTS // 2) for curve in self.per_class],
                 "auc": self.overall.auc,
                 "macro_auc": self.macro_auc,
             }
@@ -110,7 +128,8 @@ def roc_curve(name: str, labels: np.ndarray, scores: np.ndarray) -> RocCurve:
         fpr = np.append(0.0, fps) / negatives if negatives else np.full(len(fps) + 1, np.nan)
     thresholds = np.append(np.inf, scores[last_of_value])
     auc = float(np.trapezoid(tpr, fpr)) if positives and negatives else float("nan")
-    return RocCurve(name, fpr, tpr, thresholds, auc, positives, negatives)
+    scored = np.append(0, last_of_value + 1).astype(np.int64)
+    return RocCurve(name, fpr, tpr, thresholds, auc, positives, negatives, scored)
 
 
 def image_scores(data: AnalysisInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -129,3 +129,17 @@ def test_point_at_a_threshold_keeps_the_images_scoring_at_least_it():
     for t, f, p in zip(thresholds, fpr, tpr, strict=True):
         kept = scores >= t
         assert p == (kept & labels).sum() / labels.sum() and f == (kept & ~labels).sum() / (~labels).sum()
+
+
+def test_coarse_curve_steps_by_enough_pairs_and_keeps_the_auc():
+    rng = np.random.default_rng(5)
+    labels = rng.random(300) < 0.4
+    scores = np.round(rng.random(300), 3)
+    curve = roc.roc_curve("x", labels, scores)
+    coarse = curve.coarse(25)
+    assert coarse.auc == curve.auc
+    assert coarse.fpr[0] == coarse.tpr[0] == 0 and coarse.fpr[-1] == coarse.tpr[-1] == 1
+    assert np.diff(coarse.scored).min() >= 25 and len(coarse.scored) < len(curve.scored)
+    kept = {float(t): (f, p) for t, f, p in zip(curve.thresholds, curve.fpr, curve.tpr, strict=True)}
+    for t, f, p in zip(coarse.thresholds, coarse.fpr, coarse.tpr, strict=True):
+        assert kept[float(t)] == (f, p)  # points of the exact curve

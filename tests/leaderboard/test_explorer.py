@@ -10,7 +10,7 @@ import pytest
 import evaluator
 from evaluator import analysis
 from evaluator.protocols import coco, coco_analyze
-from leaderboard import demo, fields, ground_truth, services, tasks
+from leaderboard import demo, explorer, fields, ground_truth, services, tasks
 from leaderboard.explorer import analysis_stats, explorer_data
 from leaderboard.models import Score
 from tests.conftest import shared_file
@@ -42,23 +42,33 @@ def test_stored_sweep_counts_equal_the_operating_point_at_each_threshold(demo_pa
             )
 
 
-def test_stored_confusion_equals_the_matrix_at_each_threshold_and_iou(demo_pair):
+def test_stored_confusion_equals_the_matrix_at_each_columns_shown_threshold(demo_pair):
+    """Each predicted class's column is the matrix at the nearest threshold (at or above) where
+    that class's counts are shown; the missed column follows from the rows."""
     gt, results = demo_pair
     data = explorer_data("coco", gt, results, None)
     inputs = coco.analysis_input(gt, results)
     k = len(inputs.category_names)
+    grid = np.array(data["thresholds"])
+    shown = [explorer._kept(row) for row in explorer._class_entered(inputs, grid)]
+    checked = 0
     for iou in ("0.50", "0.75"):
         stored = data["confusion"][iou]
         assert stored["thresholds"] == data["thresholds"]
-        for i in (0, len(data["thresholds"]) // 2, len(data["thresholds"]) - 1):
+        matrices = [
+            analysis.confusion_matrix(inputs, iou=float(iou), score=t, ignore_overlap="ioa").matrix for t in grid
+        ]
+        for i in range(len(grid)):
             matrix = np.zeros((k + 1, k + 1), dtype=int)
             for row, column, *counts in stored["cells"]:
                 matrix[row, column] = counts[i] if i < len(counts) else 0
-            matrix[:k, k] = np.array(stored["counted"]) - matrix[:k, :k].sum(axis=1)
-            expected = analysis.confusion_matrix(
-                inputs, iou=float(iou), score=data["thresholds"][i], ignore_overlap="ioa"
-            ).matrix
-            np.testing.assert_array_equal(matrix, expected)
+            for column in range(k):
+                above = [j for j in range(i, len(grid)) if shown[column][j]]
+                expected = matrices[above[0]][:, column] if above else np.zeros(k + 1, dtype=int)
+                np.testing.assert_array_equal(matrix[:, column], expected)
+                checked += bool(above and above[0] == i and expected.any())
+            np.testing.assert_array_equal(matrix[:k, k], np.array(stored["counted"]) - matrix[:k, :k].sum(axis=1))
+    assert checked > 20
 
 
 def test_stored_roc_auc_is_a_rankable_stat(demo_pair):
