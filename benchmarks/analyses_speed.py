@@ -1,0 +1,84 @@
+"""Time and size of the analyses the explorer stores for a COCO-sized submission: the
+image-level ROC and the confusion matrix at every threshold, beside the sweep it already had.
+
+    python benchmarks/analyses_speed.py                         # 5000 images, 80 categories, 500k detections
+    python benchmarks/analyses_speed.py --detections 100000 --repeat 3
+
+The split and detections come from ``coco_speed.py``'s generators. Times are the best of
+``--repeat`` runs; sizes are the JSON the explorer stores (before any compression).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.coco_speed import generate_detections, generate_split
+from evaluator import analysis, roc
+from evaluator.protocols import coco
+from leaderboard import explorer
+
+
+def best_of(repeat: int, run) -> tuple[float, object]:
+    times, value = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = run()
+        times.append(time.perf_counter() - start)
+    return min(times), value
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=5000)
+    parser.add_argument("--categories", type=int, default=80)
+    parser.add_argument("--detections", type=int, default=500_000)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    dataset, columns = generate_split(rng, args.images, args.categories)
+    detections = generate_detections(rng, columns, args.detections, None)
+    with tempfile.TemporaryDirectory() as tmp:
+        gt_path, results_path = Path(tmp) / "gt.json", Path(tmp) / "results.json"
+        gt_path.write_bytes(orjson.dumps(dataset))
+        results_path.write_bytes(orjson.dumps(detections))
+        gt = coco.load_ground_truth(gt_path)
+        results = coco.load_results(results_path, gt)
+    data = coco.analysis_input(gt, results)
+    grid = explorer._grid(data.detections.score)
+    sweep_s, _ = best_of(
+        args.repeat, lambda: analysis.threshold_sweep(data, iou=0.5, scores=grid, ignore_overlap="ioa")
+    )
+    confusion_s, confusion = best_of(
+        args.repeat, lambda: analysis.confusion_sweep(data, iou=0.5, scores=grid, ignore_overlap="ioa")
+    )
+    roc_s, image_roc = best_of(args.repeat, lambda: roc.image_roc(data))
+    stored_roc = image_roc.to_dict(min_step=explorer.MIN_DETECTIONS_PER_STEP)
+    report = {
+        "images": args.images,
+        "categories": args.categories,
+        "detections": len(results),
+        "thresholds": len(grid),
+        "sweep_s": round(sweep_s, 3),
+        "confusion_sweep_s": round(confusion_s, 3),
+        "image_roc_s": round(roc_s, 3),
+        "confusion_json_bytes": len(json.dumps(confusion.to_dict())),
+        "roc_json_bytes": len(json.dumps(stored_roc)),
+        "auc": round(image_roc.overall.auc, 6),
+        "auc_macro": round(image_roc.macro_auc, 6),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
