@@ -1,8 +1,8 @@
 """Time and size of the analyses the explorer stores for a COCO-sized submission: the
 image-level ROC and the confusion matrix at every threshold, beside the sweep it already had.
 
-    python benchmarks/analyses_speed.py                         # 5000 images, 80 categories, 500k detections
-    python benchmarks/analyses_speed.py --detections 100000 --repeat 3
+    python -m benchmarks.analyses_speed                         # 5000 images, 80 categories, 500k detections
+    python -m benchmarks.analyses_speed --detections 100000 --repeat 3
 
 The split and detections come from ``coco_speed.py``'s generators. Times are the best of
 ``--repeat`` runs; sizes are the JSON the explorer stores (before any compression).
@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import orjson
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.coco_speed import generate_detections, generate_split
 from evaluator import analysis, roc

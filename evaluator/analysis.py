@@ -87,7 +87,7 @@ def _check(data: AnalysisInput, iou: Iou, ignore_overlap: str) -> None:
     if data.detections.score is None:
         raise ValueError("the detections of an AnalysisInput need scores")
     values = np.atleast_1d(np.asarray(iou, dtype=np.float64))
-    if not np.isscalar(iou) and len(values) != len(data.category_names):
+    if isinstance(iou, (tuple, list, np.ndarray)) and len(values) != len(data.category_names):
         raise ValueError(f"one iou per class expected ({len(data.category_names)}), got {len(values)}")
     if not ((values > 0.0) & (values <= 1.0)).all():
         raise ValueError(f"iou must be in (0, 1], got {iou!r}")
@@ -139,7 +139,7 @@ def _candidates(
             g = gt_order[np.repeat(lo[start:stop], c) + within]
             ignored = gt_ignore[g]
             overlap = _overlaps(det_xyxy[d], gt_xyxy[g], ignored & ioa)
-            hit = overlap >= (iou if np.isscalar(iou) else iou[d])
+            hit = overlap >= (iou[d] if isinstance(iou, np.ndarray) else iou)
             on_ignored[d[hit & ignored]] = True
             keep = hit & ~ignored
             pair_det.append(d[keep])
@@ -206,11 +206,13 @@ def _greedy_compiled(
 
 def _per_detection(iou: Iou, category: np.ndarray) -> float | np.ndarray:
     """A scalar IoU as it is; per-class IoUs as float64 [D], each detection's class's."""
-    return float(iou) if np.isscalar(iou) else np.asarray(iou, dtype=np.float64)[category]
+    if isinstance(iou, (tuple, list, np.ndarray)):
+        return np.asarray(iou, dtype=np.float64)[category]
+    return float(iou)
 
 
 def _iou_json(iou: Iou) -> float | list[float]:
-    return float(iou) if np.isscalar(iou) else [float(v) for v in iou]
+    return [float(v) for v in iou] if isinstance(iou, (tuple, list, np.ndarray)) else float(iou)
 
 
 def _match(data: AnalysisInput, *, iou: Iou, score: float, ignore_overlap: str, by_class: bool) -> _Matches:

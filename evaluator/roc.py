@@ -73,7 +73,7 @@ class RocCurve:
     def to_dict(self, points: int = CURVE_POINTS) -> dict[str, Any]:
         """At most ``points`` points for plotting (evenly spread, first and last kept; rates and thresholds
         rounded to 6 decimals); the AUC is the exact one."""
-        keep = np.arange(len(self.fpr))
+        keep: np.ndarray = np.arange(len(self.fpr))
         if len(keep) > points:
             keep = np.unique(np.round(np.linspace(0, len(keep) - 1, points)).astype(np.int64))
         thresholds = [round(float(t), 6) if np.isfinite(t) else None for t in self.thresholds[keep]]
