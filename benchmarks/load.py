@@ -422,7 +422,7 @@ def main() -> None:
             status, seconds, size = first_response(base, paths)
             print(f"{name}: first request {status} in {seconds * 1000:.0f} ms, {size:,} bytes", flush=True)
             # Every web process builds its own leaderboards once per change: warm them all up first.
-            drive(base, paths, duration=2, connections=args.connections, threads=args.wrk_threads, script=script)
+            drive(base, paths, duration=5, connections=args.connections, threads=args.wrk_threads, script=script)
             figures = drive(
                 base,
                 paths,

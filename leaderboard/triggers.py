@@ -44,49 +44,65 @@ def _sqlite_statements() -> list[str]:
     return statements
 
 
+# PostgreSQL: statement-level triggers over transition tables, so a bulk write (a rescore, a bulk
+# insert) raises each track's version once per statement, not once per row: repeated updates of one
+# row inside a transaction grow a chain of row versions that every further update walks.
+_TRACKS_OF = {
+    "leaderboard_submission": "SELECT track_id FROM {rows}",
+    "leaderboard_score": "SELECT track_id FROM leaderboard_submission WHERE id IN (SELECT submission_id FROM {rows})",
+    "leaderboard_transferscore": (
+        "SELECT track_id FROM leaderboard_submission WHERE id IN (SELECT submission_id FROM {rows})"
+    ),
+}
+_REFERENCING = {
+    "INSERT": ("REFERENCING NEW TABLE AS new_rows", ["new_rows"]),
+    "UPDATE": ("REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows", ["old_rows", "new_rows"]),
+    "DELETE": ("REFERENCING OLD TABLE AS old_rows", ["old_rows"]),
+}
 _POSTGRES_FUNCTIONS = {
-    "lb_version_from_submission": """
-        BEGIN
-          IF TG_OP <> 'INSERT' THEN
-            UPDATE leaderboard_track SET leaderboard_version = leaderboard_version + 1 WHERE id = OLD.track_id;
-          END IF;
-          IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.track_id <> OLD.track_id) THEN
-            UPDATE leaderboard_track SET leaderboard_version = leaderboard_version + 1 WHERE id = NEW.track_id;
-          END IF;
-          RETURN NULL;
-        END""",
-    "lb_version_from_score": """
-        BEGIN
-          UPDATE leaderboard_track SET leaderboard_version = leaderboard_version + 1 WHERE id IN (
-            SELECT track_id FROM leaderboard_submission
-            WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.submission_id ELSE NEW.submission_id END);
-          RETURN NULL;
-        END""",
-    "lb_version_from_user": """
+    f"lb_version_{table.removeprefix('leaderboard_')}_{event.lower()}": (
+        "BEGIN UPDATE leaderboard_track SET leaderboard_version = leaderboard_version + 1 WHERE id IN ("
+        + " UNION ".join(tracks.format(rows=rows) for rows in _REFERENCING[event][1])
+        + "); RETURN NULL; END"
+    )
+    for table, tracks in _TRACKS_OF.items()
+    for event in _REFERENCING
+}
+_POSTGRES_FUNCTIONS["lb_version_user_rename"] = """
         BEGIN
           IF NEW.username IS DISTINCT FROM OLD.username THEN
             UPDATE leaderboard_track SET leaderboard_version = leaderboard_version + 1 WHERE id IN (
               SELECT track_id FROM leaderboard_submission WHERE user_id = NEW.id);
           END IF;
           RETURN NULL;
-        END""",
-}
+        END"""
 _POSTGRES_TRIGGERS = [
-    ("lb_version_submission", "INSERT OR UPDATE OR DELETE", "leaderboard_submission", "lb_version_from_submission"),
-    ("lb_version_score", "INSERT OR UPDATE OR DELETE", "leaderboard_score", "lb_version_from_score"),
-    ("lb_version_transferscore", "INSERT OR UPDATE OR DELETE", "leaderboard_transferscore", "lb_version_from_score"),
-    ("lb_version_user", "UPDATE OF username", "auth_user", "lb_version_from_user"),
+    (name, f"{event} ON {table} {_REFERENCING[event][0]} FOR EACH STATEMENT", table, name)
+    for table in _TRACKS_OF
+    for event in _REFERENCING
+    for name in [f"lb_version_{table.removeprefix('leaderboard_')}_{event.lower()}"]
+] + [("lb_version_user_rename", "UPDATE OF username ON auth_user FOR EACH ROW", "auth_user", "lb_version_user_rename")]
+# Row-level triggers of the first version of this module, dropped when the triggers are installed.
+_POSTGRES_OLD = [
+    ("lb_version_submission", "leaderboard_submission"),
+    ("lb_version_score", "leaderboard_score"),
+    ("lb_version_transferscore", "leaderboard_transferscore"),
+    ("lb_version_user", "auth_user"),
 ]
+
+_POSTGRES_OLD_FUNCTIONS = ["lb_version_from_submission", "lb_version_from_score", "lb_version_from_user"]
 
 
 def _postgres_statements() -> list[str]:
-    statements = [
+    statements = [f"DROP TRIGGER IF EXISTS {name} ON {table}" for name, table in _POSTGRES_OLD]
+    statements += [f"DROP FUNCTION IF EXISTS {name}()" for name in _POSTGRES_OLD_FUNCTIONS]
+    statements += [
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $${body}$$"
         for name, body in _POSTGRES_FUNCTIONS.items()
     ]
-    for name, events, table, function in _POSTGRES_TRIGGERS:
+    for name, when, table, function in _POSTGRES_TRIGGERS:
         statements.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-        statements.append(f"CREATE TRIGGER {name} AFTER {events} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()")
+        statements.append(f"CREATE TRIGGER {name} AFTER {when} EXECUTE FUNCTION {function}()")
     return statements
 
 
