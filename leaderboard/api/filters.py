@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -43,12 +46,29 @@ class TrackFilter(django_filters.FilterSet):
         return queryset.filter(accepting) if value else queryset.exclude(accepting)
 
 
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time taken to UTC, so the database never sees an offset it cannot hold (PostgreSQL: ±15:59)."""
+
+    def to_python(self, value: object) -> datetime.datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError("Enter a time between the years 1 and 9999 in UTC.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class SubmissionFilter(django_filters.FilterSet):
     track = django_filters.CharFilter(field_name="track__slug", help_text="Track slug.")
     status = django_filters.ChoiceFilter(choices=Submission.Status.choices)
     strategy = django_filters.ChoiceFilter(choices=Strategy.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Submission

@@ -299,6 +299,19 @@ def test_upload_with_a_token_is_stored_queued_and_shown(
     assert "file" not in body
 
 
+def test_time_filters_take_any_valid_offset_to_utc_and_refuse_times_outside_the_calendar(alice, track, gt_data):
+    created = submit(alice, track.slug, upload(gt_data)).json()["created_at"]
+    listed = reverse("api:submission-list")
+    # -21:11 is a valid ISO 8601 offset that PostgreSQL cannot hold; it must reach the database as UTC.
+    before = alice.get(listed, {"created_after": "1504-03-09T22:13:52-21:11"})
+    assert before.status_code == 200 and before.json()["count"] == 1
+    later = alice.get(listed, {"created_after": "9999-12-31T03:00:00-21:11"})
+    assert later.status_code == 400 and "created_after" in later.json()["errors"]
+    assert alice.get(listed, {"created_before": created}).json()["count"] == 0
+    refused = alice.get(listed, {"created_before": "0001-01-01T00:00:00+05:00"})
+    assert refused.status_code == 400 and "between the years 1 and 9999" in str(refused.json())
+
+
 def test_the_api_takes_the_same_fields_as_the_browser_form():
     from leaderboard.api.serializers import SubmissionCreateSerializer
     from leaderboard.forms import SubmissionForm
