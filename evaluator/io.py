@@ -135,6 +135,8 @@ def _skipped(name: str) -> bool:
 
 def _safe_name(label: str, name: str) -> str:
     pure = PurePosixPath(name.replace("\\", "/"))
+    if not name:
+        raise InvalidInput.single(label, "has a member without a name; expected relative paths only")
     if pure.is_absolute() or ".." in pure.parts:
         raise InvalidInput.single(label, f"member {name!r} has an unsafe path; expected relative paths only")
     return str(pure)
@@ -176,7 +178,7 @@ def _read_zip(path: Path, label: str, limits: Limits) -> list[Member]:
         raise InvalidInput.single(label, f"is not a readable zip archive ({exc})") from None
     with archive:
         entries = archive.infolist()
-        infos = [i for i in entries if not i.is_dir()]
+        infos = [i for i in entries if not i.filename.endswith("/")]  # ZipInfo.is_dir() fails on an empty name
         _check_totals(label, len(entries), sum(i.file_size for i in infos), limits)
         members = []
         total = 0

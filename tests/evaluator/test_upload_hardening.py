@@ -90,6 +90,22 @@ def test_unsafe_member_paths_are_refused(tmp_path, name):
         assert "has an unsafe path" in refused(LOADERS["coco"], path)
 
 
+def test_a_zip_member_without_a_name_is_refused(tmp_path):
+    path = tmp_path / "up.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a", json.dumps([RECORD]))
+    data = bytearray(path.read_bytes())
+    entry = data.index(b"PK\x01\x02")  # the central directory's entry: name length at 28, name at 46
+    data[entry + 28 : entry + 30] = (0).to_bytes(2, "little")
+    del data[entry + 46]
+    end = data.index(b"PK\x05\x06")  # the directory's size at 12
+    data[end + 12 : end + 16] = (int.from_bytes(data[end + 12 : end + 16], "little") - 1).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    assert zipfile.ZipFile(path).infolist()[0].filename == ""
+    for protocol in ("coco", "voc", "kitti"):
+        assert "has a member without a name" in refused(LOADERS[protocol], path)
+
+
 def test_links_in_a_tar_are_not_followed(tmp_path):
     path = tmp_path / "links.tar"
     with tarfile.open(path, "w") as archive:
