@@ -18,7 +18,7 @@ from pathlib import Path
 import evaluator
 from benchmarks.coco_analyze_speed import best_of
 from evaluator.formats import kitti as kitti_format
-from evaluator.protocols import voc07
+from evaluator.protocols.voc import VOC07 as voc07
 from tests.evaluator.test_kitti import jittered_detections, write_zip
 
 

@@ -1,6 +1,7 @@
 """The registry of scoring protocols.
 
-Each protocol is a module exposing::
+Each protocol is a module (or one variant of a parametrised module, as VOC07 and VOC12 of
+``voc.py``) exposing::
 
     NAME: str                     # "coco", "voc07", ...
     STAT_NAMES: tuple[str, ...]   # keys of Evaluation.stats, in display order
@@ -17,14 +18,13 @@ per protocol. Modules are imported lazily so that a worker only pays for what it
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
+from typing import Any
 
 from .spec import PROTOCOL_NAMES, ProtocolSpec, get_spec
 
 __all__ = ["PROTOCOL_NAMES", "ProtocolSpec", "get_protocol", "get_spec"]
 
 
-def get_protocol(name: str) -> ModuleType:
-    """The engine module of protocol ``name`` (its entry in ``spec.SPECS`` names it)."""
-    return importlib.import_module(get_spec(name).module)
+def get_protocol(name: str) -> Any:
+    """The engine of protocol ``name``: its module, or the module's variant its ``spec.SPECS`` entry names."""
+    return get_spec(name).engine()

@@ -1,6 +1,7 @@
 """What the site needs to know of each protocol, in one typed registry.
 
-A protocol's engine module (``evaluator/protocols/<name>.py``) owns its stat names,
+A protocol's engine module (``evaluator/protocols/<name>.py``, or one variant of a module
+such as ``voc.py``'s VOC07 and VOC12) owns its stat names,
 primary stat and scoring; its :class:`ProtocolSpec` here says how to present and
 analyse them: the direction of each stat, the headline stats, how ignored ground
 truth absorbs detections in the operating-point analysis, the IoU choices of the
@@ -14,8 +15,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType, ModuleType
-from typing import Literal
+from types import MappingProxyType
+from typing import Any, Literal
 
 from ..errors import UnknownProtocol
 
@@ -73,8 +74,11 @@ class ProtocolSpec:
     result_extension: str = ".zip"
     category_ids: bool = False
 
-    def engine(self) -> ModuleType:
-        return importlib.import_module(self.module)
+    def engine(self) -> Any:
+        """The engine: ``module`` is a module path, or ``path:NAME`` for one variant of a parametrised module."""
+        path, _, variant = self.module.partition(":")
+        engine = importlib.import_module(path)
+        return getattr(engine, variant) if variant else engine
 
     @property
     def stat_names(self) -> tuple[str, ...]:
@@ -125,7 +129,7 @@ SPECS: Mapping[str, ProtocolSpec] = MappingProxyType(
             ProtocolSpec(
                 name="voc07",
                 title="PASCAL VOC 2007 (11-point AP)",
-                module="evaluator.protocols.voc07",
+                module="evaluator.protocols.voc:VOC07",
                 headline=("mAP",),
                 ignore_overlap="iou",
                 explorer_ious=_ious(0.5, 0.75),
@@ -143,7 +147,7 @@ SPECS: Mapping[str, ProtocolSpec] = MappingProxyType(
             ProtocolSpec(
                 name="voc12",
                 title="PASCAL VOC 2012 (all-point AP)",
-                module="evaluator.protocols.voc12",
+                module="evaluator.protocols.voc:VOC12",
                 headline=("mAP",),
                 ignore_overlap="iou",
                 explorer_ious=_ious(0.5, 0.75),

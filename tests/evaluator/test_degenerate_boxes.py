@@ -19,7 +19,8 @@ from evaluator import kit
 from evaluator.__main__ import main as evaluator_main
 from evaluator.degenerate import box_warnings
 from evaluator.formats.voc import VOC_CLASSES
-from evaluator.protocols import coco, kitti, voc07
+from evaluator.protocols import coco, kitti
+from evaluator.protocols.voc import VOC07 as voc07
 from tests.conftest import shared_file
 from tests.evaluator.test_coco_parity import GT_FILE, RESULTS_FILE, compare
 from tests.evaluator.test_kitti import det_line, gt_line, write_files

@@ -22,7 +22,9 @@ import pytest
 import evaluator
 from evaluator.errors import InvalidInput
 from evaluator.formats.voc import VOC_CLASSES
-from evaluator.protocols import _voc, voc07, voc12
+from evaluator.protocols import _voc
+from evaluator.protocols.voc import VOC07 as voc07
+from evaluator.protocols.voc import VOC12 as voc12
 from tests.conftest import shared_file
 
 TP, FP, IGN = _voc.TRUE_POSITIVE, _voc.FALSE_POSITIVE, _voc.IGNORED
