@@ -13,25 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import orjson
 
+from benchmarks.coco_analyze_speed import best_of
 from benchmarks.coco_speed import generate_detections, generate_split
 from evaluator import analysis, roc
 from evaluator.protocols import coco
 from leaderboard import explorer
-
-
-def best_of(repeat: int, run) -> tuple[float, object]:
-    times, value = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        value = run()
-        times.append(time.perf_counter() - start)
-    return min(times), value
 
 
 def main() -> None:

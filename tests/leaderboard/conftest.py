@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from leaderboard import demo
-from leaderboard.models import Track
+from leaderboard import demo, services, tasks
+from leaderboard.models import Submission, Track
 from tests.demo_data import load_demo
 from tests.factories import DEMO_IMAGES, UserFactory
 
@@ -43,6 +43,15 @@ def user(db) -> User:
 @pytest.fixture
 def other_user(db) -> User:
     return UserFactory(username="bob", password="a-long-password-2")
+
+
+@pytest.fixture
+def scored(user, track, gt_data) -> Submission:
+    """A submission to `track`, scored by the task the worker runs."""
+    submission = services.submission_create(user=user, track=track, upload=results_upload(gt_data), method_name="x")
+    tasks.score_submission(submission.pk)
+    submission.refresh_from_db()
+    return submission
 
 
 def results_upload(gt_data: dict, *, profile: int = 1, seed: int = 1, name: str = "results.json") -> SimpleUploadedFile:

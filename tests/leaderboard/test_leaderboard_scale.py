@@ -8,19 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from leaderboard import memo, selectors, services, tasks, views
+from leaderboard import memo, selectors, views
 from leaderboard.models import Score, Submission, Track
-from tests.leaderboard.conftest import results_upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def scored(user, track, gt_data) -> Submission:
-    submission = services.submission_create(user=user, track=track, upload=results_upload(gt_data), method_name="x")
-    tasks.score_submission(submission.pk)
-    submission.refresh_from_db()
-    return submission
 
 
 def add_entries(template: Submission, count: int, *, start: int = 0) -> None:

@@ -10,19 +10,10 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from leaderboard import fields, services, tasks
+from leaderboard import fields
 from leaderboard.models import Score, Submission
-from tests.leaderboard.conftest import results_upload
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def scored(user, track, gt_data) -> Submission:
-    submission = services.submission_create(user=user, track=track, upload=results_upload(gt_data), method_name="x")
-    tasks.score_submission(submission.pk)
-    submission.refresh_from_db()
-    return submission
 
 
 def test_compact_keeps_what_pages_show_and_shortens_the_json():
