@@ -87,3 +87,57 @@ def test_no_fmt_skip_without_a_reason():
 def test_no_module_edits_the_import_path():
     edits = lines_matching(r"sys\.path\s*(\.insert|\.append|\[|\+=|=)|PYTHONPATH", *CODE, "benchmarks", "scripts")
     assert not edits, "run scripts as modules from the checkout (python -m benchmarks.X) instead"
+
+
+# One tag a line in templates. Two rules, each about structure only (inline markup such as <a>, <code> or a
+# short {% if %}…{% endif %} inside a sentence may share a line, since breaking it would add spaces to the page):
+# 1. No line opens two of the elements below (block-level HTML, plus the head's and the script tags).
+# 2. A {% block/if/for/with %} that does not close on the line it opens stands alone on its line, and so do its
+#    {% else/elif/empty %} and its {% end… %}.
+STRUCTURAL_ELEMENTS = (
+    "html|head|title|meta|link|body|header|nav|main|footer|section|article|aside|div|p|h[1-6]|ul|ol|li|dl|dt|dd"
+    "|table|thead|tbody|tr|th|td|form|fieldset|select|option|pre|details|summary|script"
+)
+OPENING_ELEMENT = re.compile(rf"<({STRUCTURAL_ELEMENTS})\b", re.I)
+TEMPLATE_TAG = re.compile(r"{%-?\s*(\w+).*?%}")
+BLOCK_TAGS = {"block", "if", "for", "with"}
+MIDDLE_TAGS = {"elif", "else", "empty"}
+
+
+def one_tag_a_line_breaches(text: str) -> list[str]:
+    lines = text.replace("\r\n", "\n").split("\n")
+    breaches = [
+        f"{number}: opens {', '.join(found)}"
+        for number, line in enumerate(lines, start=1)
+        if len(found := OPENING_ELEMENT.findall(re.sub(r"{#.*?#}", "", line))) > 1
+    ]
+    open_blocks: list[list[tuple[int, str]]] = []
+    for number, line in enumerate(lines, start=1):
+        for match in TEMPLATE_TAG.finditer(line):
+            name, tag = match.group(1), match.group(0)
+            if name in BLOCK_TAGS:
+                open_blocks.append([(number, tag)])
+            elif name in MIDDLE_TAGS and open_blocks:
+                open_blocks[-1].append((number, tag))
+            elif name.startswith("end") and name[3:] in BLOCK_TAGS and open_blocks:
+                tags = [*open_blocks.pop(), (number, tag)]
+                if len({at for at, _ in tags}) > 1:
+                    breaches += [f"{at}: {tag} not alone" for at, tag in tags if lines[at - 1].strip() != tag]
+    return sorted(breaches, key=lambda breach: int(breach.split(":")[0]))
+
+
+def test_one_tag_a_line_catches_two_blocks_on_a_line():
+    assert one_tag_a_line_breaches("<div>\n<p>a</p>\n</div>") == []
+    assert one_tag_a_line_breaches("<p>a <a>b</a>{% if x %} c{% endif %}</p>") == []
+    assert one_tag_a_line_breaches("<tr><td>a</td></tr>") == ["1: opens tr, td"]
+    assert one_tag_a_line_breaches("{% if x %}<p>\n{% endif %}") == ["1: {% if x %} not alone"]
+    assert one_tag_a_line_breaches("{% for x in y %}\n{% empty %}none\n{% endfor %}") == ["2: {% empty %} not alone"]
+
+
+def test_templates_have_one_tag_a_line():
+    breaches = [
+        f"{path.relative_to(PROJECT_ROOT)}:{breach}"
+        for path in sorted((PROJECT_ROOT / "templates").rglob("*.html"))
+        for breach in one_tag_a_line_breaches(path.read_text())
+    ]
+    assert not breaches
