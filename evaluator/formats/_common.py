@@ -8,7 +8,8 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
-from ..io import Member
+from ..errors import InvalidInput
+from ..io import Member, read_members
 
 
 def frozen(array: np.ndarray) -> np.ndarray:
@@ -31,3 +32,16 @@ def short(value: Any, limit: int = 60) -> str:
 def member_label(path: Path, member: Member) -> str:
     """How a message names a file: ``upload.zip:dets/a.txt`` inside an archive, else the file's name."""
     return path.name if member.name == path.name else f"{path.name}:{member.name}"
+
+
+def single_member(path: Path, what: str, suffix: str = "") -> tuple[str, Member]:
+    """The label and the one file of ``path`` (a file, or a folder or archive holding one).
+
+    With ``suffix``, an archive's files without it are passed over when any file has it.
+    """
+    members = read_members(path)
+    members = [m for m in members if suffix and m.name.lower().endswith(suffix)] or members
+    if len(members) != 1:
+        names = ", ".join(m.name for m in members[:5]) or "none"
+        raise InvalidInput.single(path.name, f"expected exactly one {what} file, found {len(members)} ({names})")
+    return member_label(path, members[0]), members[0]

@@ -18,9 +18,11 @@ upload and member limits.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -30,8 +32,8 @@ import numpy as np
 import orjson
 
 from ..errors import MAX_PROBLEMS, InvalidInput, ProblemCollector, describe_ids
-from ..io import DEFAULT_LIMITS, fits_int64, json_list_slices, not_utf8, read_members
-from ._common import frozen, is_number, short
+from ..io import DEFAULT_LIMITS, fits_int64, json_list_slices, not_utf8
+from ._common import frozen, is_number, short, single_member
 
 RESULT_FORMATS = ("coco-json",)
 
@@ -90,24 +92,15 @@ class CocoResults:
 # --------------------------------------------------------------------------- helpers
 
 
-def _read_json(path: Path, what: str) -> tuple[str, Any]:
-    """The one JSON file of ``path`` (a file, or a folder or archive holding one), parsed."""
+def read_json(path: Path, what: str) -> tuple[str, Any]:
+    """The label and the parsed content of the one JSON file of ``path`` (a file, or a folder or archive holding one)."""
     label, data = _json_member(path, what)
     return label, _parse_json(label, data, what)
 
 
 def _json_member(path: Path, what: str) -> tuple[str, bytes]:
     """The label and bytes of the one JSON file of ``path``."""
-    members = read_members(path)
-    json_members = [m for m in members if m.name.lower().endswith(".json")] or members
-    if len(json_members) != 1:
-        names = ", ".join(m.name for m in json_members[:5]) or "none"
-        raise InvalidInput.single(
-            path.name, f"expected exactly one {what} JSON file, found {len(json_members)} ({names})"
-        )
-    members = json_members
-    member = members[0]
-    label = path.name if member.name == path.name else f"{path.name}:{member.name}"
+    label, member = single_member(path, f"{what} JSON", ".json")
     if not member.data.strip():
         raise InvalidInput.single(label, f"is empty; expected a {what} JSON file")
     return label, member.data
@@ -137,7 +130,7 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, float) and math.isfinite(value) and value.is_integer() and fits_int64(value)
 
 
-def _bbox_problem(bbox: Any, *, positive: bool | None) -> str | None:
+def bbox_problem(bbox: Any, *, positive: bool | None) -> str | None:
     """``positive`` None: any finite width and height (a results box; pycocotools scores degenerate ones)."""
     if not isinstance(bbox, list) or len(bbox) != 4:
         return f"'bbox' must be a list of 4 numbers [x, y, width, height], got {short(bbox)}"
@@ -156,7 +149,7 @@ def _bbox_problem(bbox: Any, *, positive: bool | None) -> str | None:
 def load_ground_truth(path: str | Path) -> CocoGroundTruth:
     """Read a COCO instances JSON (``images``, ``annotations``, ``categories``)."""
     path = Path(path)
-    label, data = _read_json(path, "COCO annotation")
+    label, data = read_json(path, "COCO annotation")
     problems = ProblemCollector(label)
     if not isinstance(data, dict):
         raise InvalidInput.single(label, "must be a JSON object with 'images', 'annotations' and 'categories'")
@@ -214,7 +207,7 @@ def load_ground_truth(path: str | Path) -> CocoGroundTruth:
         if category is None:
             problems.add(where, f"'category_id' {short(ann['category_id'])} is not one of the file's categories")
             continue
-        problem = _bbox_problem(ann["bbox"], positive=False)
+        problem = bbox_problem(ann["bbox"], positive=False)
         if problem:
             problems.add(where, problem)
             continue
@@ -269,23 +262,9 @@ def load_results(path: str | Path, gt: CocoGroundTruth | None) -> CocoResults:
     zero or negative width or height are kept: pycocotools scores them (area w x h, no
     overlap with anything), and :func:`evaluator.degenerate.box_warnings` lists them.
     """
-    path = Path(path)
-    label, raw = _json_member(path, "COCO results")
-    first = _FIRST_BYTE.match(raw)
-    if first is None or first.group(1) != b"[":
-        data = _parse_json(label, raw, "COCO results")
-        if isinstance(data, dict) and isinstance(data.get("annotations"), list):
-            raise InvalidInput.single(
-                label,
-                "looks like an annotation file; expected a results list [{image_id, category_id, bbox, score}, ...]",
-            )
-        raise InvalidInput.single(
-            label,
-            f"must be a JSON list of detections [{{image_id, category_id, bbox, score}}, ...], got {type(data).__name__}",
-        )
-    image_id, category_id, bbox, score = _read_columns(label, raw)
+    label, raw = _json_member(Path(path), "COCO results")
     problems = ProblemCollector(label)
-    _check_numbers(problems, image_id, category_id, bbox, score)
+    image_id, category_id, bbox, score = results_columns(label, raw, problems)
     if gt is not None:
         _check_ids(problems, gt, image_id, category_id)
     problems.raise_if_any()
@@ -300,6 +279,30 @@ def load_results(path: str | Path, gt: CocoGroundTruth | None) -> CocoResults:
 
 Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _FIRST_BYTE = re.compile(rb"\s*(.)", re.DOTALL)
+
+
+def results_columns(label: str, raw: bytes, problems: ProblemCollector) -> Columns:
+    """``image_id``, ``category_id``, ``bbox`` [D x 4] and ``score`` of the results list ``raw``, all float64.
+
+    A file that is not a list of well-formed records raises :class:`InvalidInput`; ids that are not
+    integers and numbers that are not finite are added to ``problems`` (records named 1-based), for
+    the caller to add its own checks of the ids before it raises.
+    """
+    first = _FIRST_BYTE.match(raw)
+    if first is None or first.group(1) != b"[":
+        data = _parse_json(label, raw, "COCO results")
+        if isinstance(data, dict) and isinstance(data.get("annotations"), list):
+            raise InvalidInput.single(
+                label,
+                "looks like an annotation file; expected a results list [{image_id, category_id, bbox, score}, ...]",
+            )
+        raise InvalidInput.single(
+            label,
+            f"must be a JSON list of detections [{{image_id, category_id, bbox, score}}, ...], got {type(data).__name__}",
+        )
+    image_id, category_id, bbox, score = _read_columns(label, raw)
+    _check_numbers(problems, image_id, category_id, bbox, score)
+    return image_id, category_id, bbox, score
 
 
 def _read_columns(label: str, raw: bytes) -> Columns:
@@ -382,7 +385,7 @@ def _checked_columns(problems: ProblemCollector, data: list[Any], first: int = 0
         if not is_number(record["score"]):
             problems.add(where, f"'score' must be a finite number, got {short(record['score'])}")
             continue
-        problem = _bbox_problem(record["bbox"], positive=None)
+        problem = bbox_problem(record["bbox"], positive=None)
         if problem:
             problems.add(where, problem)
             continue
@@ -395,25 +398,22 @@ def _check_numbers(
     problems: ProblemCollector, image_id: np.ndarray, category_id: np.ndarray, bbox: np.ndarray, score: np.ndarray
 ) -> None:
     checks = (
-        (~_whole(image_id), "'image_id' must be an integer"),
-        (~_whole(category_id), "'category_id' must be an integer"),
+        (~whole(image_id), "'image_id' must be an integer"),
+        (~whole(category_id), "'category_id' must be an integer"),
         (~np.isfinite(score), "'score' must be a finite number"),
         (~np.isfinite(bbox).all(axis=1), "'bbox' must hold 4 finite numbers"),
     )
     for bad, message in checks:
-        _add_records(
-            problems,
-            np.flatnonzero(bad),
-            lambda i, m=message: f"{m}, got {_describe(i, image_id, category_id, bbox, score)}",
-        )
+        described = functools.partial(_described, message, image_id, category_id, bbox, score)
+        add_records(problems, np.flatnonzero(bad), described)
 
 
-def _whole(values: np.ndarray) -> np.ndarray:
+def whole(values: np.ndarray) -> np.ndarray:
     """Integers that int64 holds (a float64 column may hold anything JSON can write)."""
     return np.isfinite(values) & (values == np.round(values)) & (np.abs(values) < 2.0**63)
 
 
-def _add_records(problems: ProblemCollector, records: np.ndarray, message) -> None:
+def add_records(problems: ProblemCollector, records: np.ndarray, message: Callable[[int], str]) -> None:
     """List the first records (0-based indices; named 1-based) that fit in the report and count the rest."""
     room = max(MAX_PROBLEMS + 1 - problems.count, 0)
     for i in records[:room]:
@@ -421,19 +421,21 @@ def _add_records(problems: ProblemCollector, records: np.ndarray, message) -> No
     problems.count_more(len(records) - room)
 
 
-def _describe(i: int, image_id: np.ndarray, category_id: np.ndarray, bbox: np.ndarray, score: np.ndarray) -> str:
+def _described(
+    message: str, image_id: np.ndarray, category_id: np.ndarray, bbox: np.ndarray, score: np.ndarray, i: int
+) -> str:
     return (
-        f"image_id={image_id[i]:g}, category_id={category_id[i]:g}, "
+        f"{message}, got image_id={image_id[i]:g}, category_id={category_id[i]:g}, "
         f"bbox={[float(v) for v in bbox[i]]}, score={float(score[i])}"
     )
 
 
 def _check_ids(problems: ProblemCollector, gt: CocoGroundTruth, image_id: np.ndarray, category_id: np.ndarray) -> None:
     # Ids that are not integers were reported by _check_numbers already.
-    whole_image = _whole(image_id)
-    whole_category = _whole(category_id)
+    whole_image = whole(image_id)
+    whole_category = whole(category_id)
     unknown_image = whole_image & ~np.isin(image_id, gt.image_ids)
-    _add_records(
+    add_records(
         problems,
         np.flatnonzero(unknown_image),
         lambda i: f"image_id {int(image_id[i])} is not an image of this split "
@@ -442,7 +444,7 @@ def _check_ids(problems: ProblemCollector, gt: CocoGroundTruth, image_id: np.nda
     unknown_category = whole_category & ~np.isin(category_id, gt.category_ids)
     if unknown_category.any():
         allowed = describe_ids(gt.category_ids)
-        _add_records(
+        add_records(
             problems,
             np.flatnonzero(unknown_category),
             lambda i: f"category_id {int(category_id[i])} is not a category of this benchmark "

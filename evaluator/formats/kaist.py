@@ -25,12 +25,13 @@ Results come in two formats:
   a person.
 - ``coco-json``: a COCO results list ``[{"image_id", "category_id", "bbox",
   "score"}, ...]`` with the **0-based** image ids of the annotation file, as
-  pycocotools' ``loadRes`` reads it.
+  pycocotools' ``loadRes`` reads it. The COCO loader reads it; this module adds the
+  KAIST rules (image ids of the annotation file, boxes of positive size).
 """
 
 from __future__ import annotations
 
-import json
+import codecs
 import math
 import re
 from dataclasses import dataclass
@@ -41,14 +42,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInput, ProblemCollector, describe_ids
-from ..io import Member, loads_lenient, read_members
-from ._common import frozen, is_number, short
+from . import coco
+from ._common import frozen, is_number, short, single_member
 
 PERSON = "person"
 DAY, NIGHT = "day", "night"
 DAY_SETS = frozenset({0, 1, 2, 6, 7, 8})
 NIGHT_SETS = frozenset({3, 4, 5, 9, 10, 11})
 _SET_PATTERN = re.compile(r"(?:^|/)set([0-9]{1,4})(?:/|$)", re.IGNORECASE)
+_FIRST_CHARACTER = re.compile(rb"\s*(\S)")
 # Ids pass through float64 columns, which hold integers exactly up to 2**53.
 _MAX_ID = 2**53
 
@@ -129,25 +131,6 @@ class KaistResults:
 # --------------------------------------------------------------------------- inputs
 
 
-def _single_member(path: Path, what: str) -> tuple[str, str]:
-    members = read_members(path)
-    if len(members) != 1:
-        names = ", ".join(m.name for m in members[:5]) or "nothing"
-        raise InvalidInput.single(path.name, f"expected exactly one {what} file, found {len(members)} ({names})")
-    member: Member = members[0]
-    label = path.name if member.name == path.name else f"{path.name}:{member.name}"
-    return label, member.text(label)
-
-
-def _load_json(label: str, text: str) -> Any:
-    if not text.strip():
-        raise InvalidInput.single(label, "is empty; expected JSON")
-    try:
-        return loads_lenient(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput.single(label, f"is not valid JSON: {exc.msg}", where=f"line {exc.lineno}") from None
-
-
 def _as_int(value: Any) -> int | None:
     """An integer, or an integer-valued float such as ``1.0``, of at most 2**53 in size; None otherwise."""
     if isinstance(value, bool) or not is_number(value):
@@ -155,18 +138,6 @@ def _as_int(value: Any) -> int | None:
     if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
         return None
     return int(value) if abs(value) <= _MAX_ID else None
-
-
-def _box_problem(bbox: Any) -> str | None:
-    if not isinstance(bbox, list) or len(bbox) != 4:
-        return f"'bbox' must be a list of 4 numbers [x, y, w, h], got {short(bbox)}"
-    if any(isinstance(v, float) and not math.isfinite(v) for v in bbox):
-        return f"'bbox' must hold finite numbers, got {short(bbox)}"
-    if not all(is_number(v) for v in bbox):
-        return f"'bbox' must be a list of 4 numbers [x, y, w, h], got {short(bbox)}"
-    if bbox[2] <= 0 or bbox[3] <= 0:
-        return f"'bbox' width and height must be positive, got w={bbox[2]}, h={bbox[3]}"
-    return None
 
 
 # --------------------------------------------------------------------- ground truth
@@ -192,8 +163,7 @@ def image_domain(image: dict[str, Any]) -> str | None:
 
 def load_ground_truth(path: str | Path) -> KaistGroundTruth:
     """Read a KAIST COCO-style annotation JSON (a file or a one-file archive)."""
-    label, text = _single_member(Path(path), "annotation JSON")
-    data = _load_json(label, text)
+    label, data = coco.read_json(Path(path), "KAIST annotation")
     problems = ProblemCollector(label)
     if not isinstance(data, dict):
         raise InvalidInput.single(label, "expected a JSON object with 'images', 'annotations' and 'categories'")
@@ -295,7 +265,7 @@ def _parse_gt_annotation(
     ann_id = _as_int(ann.get("id"))
     if ann_id is None:
         problems.add(where, "'id' must be an integer")
-    box_problem = _box_problem(ann.get("bbox"))
+    box_problem = coco.bbox_problem(ann.get("bbox"), positive=True)
     if box_problem:
         problems.add(where, box_problem)
     height: Any = ann.get("height")
@@ -324,13 +294,14 @@ def load_results(path: str | Path, gt: KaistGroundTruth | None) -> KaistResults:
     structure and the numbers are checked (not whether the image ids exist).
     Raises :class:`InvalidInput` listing up to 20 problems.
     """
-    label, text = _single_member(Path(path), "results")
-    stripped = text.lstrip()
-    if not stripped:
+    label, member = single_member(Path(path), "results")
+    data = member.data.removeprefix(codecs.BOM_UTF8)
+    first = _FIRST_CHARACTER.match(data)
+    if first is None:
         raise InvalidInput.single(label, "is empty; expected detections as 'image_id,x,y,w,h,score' lines or JSON")
-    if stripped[0] in "[{":
-        return _load_json_results(label, text, gt)
-    return _load_txt_results(label, text, gt)
+    if first.group(1) in (b"[", b"{"):
+        return _load_json_results(label, data, gt)
+    return _load_txt_results(label, member.text(label), gt)
 
 
 def _image_id_problem(image_id: int, gt: KaistGroundTruth | None, one_based: bool) -> str | None:
@@ -437,74 +408,42 @@ def _parse_txt_row(
     return row
 
 
-def _load_json_results(label: str, text: str, gt: KaistGroundTruth | None) -> KaistResults:
-    data = _load_json(label, text)
-    if not isinstance(data, list):
-        raise InvalidInput.single(label, "expected a JSON list of detections {image_id, category_id, bbox, score}")
-    if not data:
-        raise InvalidInput.single(label, "holds no detections")
+def _load_json_results(label: str, raw: bytes, gt: KaistGroundTruth | None) -> KaistResults:
+    """A COCO results list, read by the COCO loader; the KAIST rules on ids and boxes are added here."""
     problems = ProblemCollector(label)
-    image_ids: list[int] = []
-    category_ids: list[int] = []
-    boxes: list[list[float]] = []
-    scores: list[float] = []
-    for index, record in enumerate(data):
-        parsed = _parse_json_detection(record, gt, problems, f"record {index + 1}")
-        if parsed is not None:
-            image_ids.append(parsed[0])
-            category_ids.append(parsed[1])
-            boxes.append(parsed[2])
-            scores.append(parsed[3])
-        if problems.full:
-            break
+    image_id, category_id, bbox, score = coco.results_columns(label, raw, problems)
+    whole = coco.whole(image_id)
+    ids = np.where(whole, image_id, -1).astype(np.int64)
+    known = gt.positions(ids) >= 0 if gt is not None else ids >= 0
+    coco.add_records(
+        problems,
+        np.flatnonzero(whole & ~known),
+        lambda i: str(_image_id_problem(int(image_id[i]), gt, one_based=False)),
+    )
+    if gt is not None:
+        unknown = coco.whole(category_id) & ~np.isin(category_id, sorted(gt.category_ids))
+        allowed = describe_ids(sorted(gt.category_ids))
+        coco.add_records(
+            problems,
+            np.flatnonzero(unknown),
+            lambda i: f"'category_id' {int(category_id[i])} is not a category of the ground truth "
+            f"(category ids: {allowed}, see categories.json)",
+        )
+    empty = np.isfinite(bbox).all(axis=1) & ((bbox[:, 2] <= 0) | (bbox[:, 3] <= 0))
+    coco.add_records(
+        problems,
+        np.flatnonzero(empty),
+        lambda i: f"'bbox' width and height must be positive, got w={bbox[i, 2]:g}, h={bbox[i, 3]:g}",
+    )
     problems.raise_if_any()
     return KaistResults(
         source=label,
         format=JSON_FORMAT,
-        image_id=frozen(np.asarray(image_ids, dtype=np.int64)),
-        category_id=frozen(np.asarray(category_ids, dtype=np.int64)),
-        xywh=frozen(np.asarray(boxes, dtype=np.float64).reshape(-1, 4)),
-        score=frozen(np.asarray(scores, dtype=np.float64)),
+        image_id=frozen(image_id.astype(np.int64)),
+        category_id=frozen(category_id.astype(np.int64)),
+        xywh=frozen(np.ascontiguousarray(bbox)),
+        score=frozen(score),
     )
-
-
-def _parse_json_detection(
-    record: Any, gt: KaistGroundTruth | None, problems: ProblemCollector, where: str
-) -> tuple[int, int, list[float], float] | None:
-    if not isinstance(record, dict):
-        problems.add(where, "expected an object {image_id, category_id, bbox, score}")
-        return None
-    before = problems.count
-    missing = [key for key in ("image_id", "category_id", "bbox", "score") if key not in record]
-    if missing:
-        problems.add(where, f"missing {', '.join(repr(k) for k in missing)}")
-        return None
-    image_id = _as_int(record["image_id"])
-    if image_id is None:
-        problems.add(where, f"'image_id' must be an integer, got {short(record['image_id'])}")
-    else:
-        id_problem = _image_id_problem(image_id, gt, one_based=False)
-        if id_problem:
-            problems.add(where, id_problem)
-    category_id = _as_int(record["category_id"])
-    if category_id is None:
-        problems.add(where, f"'category_id' must be an integer, got {short(record['category_id'])}")
-    elif gt is not None and category_id not in gt.category_ids:
-        allowed = describe_ids(sorted(gt.category_ids))
-        problems.add(
-            where,
-            f"'category_id' {category_id} is not a category of the ground truth "
-            f"(category ids: {allowed}, see categories.json)",
-        )
-    box_problem = _box_problem(record["bbox"])
-    if box_problem:
-        problems.add(where, box_problem)
-    score = record["score"]
-    if not is_number(score) or not math.isfinite(score):
-        problems.add(where, f"'score' must be a finite number, got {short(score)}")
-    if problems.count != before or image_id is None or category_id is None:
-        return None
-    return image_id, category_id, [float(v) for v in record["bbox"]], float(score)
 
 
 __all__ = [

@@ -121,6 +121,7 @@ def test_links_in_a_tar_are_not_followed(tmp_path):
     [
         (b"[" * 100_000, "is not valid JSON"),
         (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "is not valid JSON"),
+        (b'[{"image_id": 1' + b"0" * 5000 + b"}]", "is not valid JSON (number is infinity"),
         ('[{"image_id": "é"}]'.encode("utf-16"), "looks like UTF-16"),
         ('[{"image_id": "é"}]'.encode("latin-1"), "is not UTF-8 text (byte 15 is 0xe9)"),
         (b"\x00\x01\x02\xff", "is not UTF-8 text"),
@@ -135,7 +136,7 @@ def test_deep_and_badly_encoded_json_is_refused(tmp_path, name, data, expected):
 
 @pytest.mark.parametrize(
     ("number", "name"),
-    [("1e300", "coco"), ("18446744073709551615", "coco"), ("1e300", "kaist"), ("1" + "0" * 5000, "kaist")],
+    [("1e300", "coco"), ("18446744073709551615", "coco"), ("1e300", "kaist"), ("18446744073709551615", "kaist")],
 )
 def test_ids_beyond_int64_are_refused(tmp_path, number, name):
     path = tmp_path / "results.json"
