@@ -44,8 +44,18 @@ METRIC_NAMES = (
     "CL_score",
 )
 CL_CRITERIA = ("ACC", "REM", "BWT_plus", "FWT", "MS", "SSS", "CE")
+# Figures where smaller is better; the values taken from the matrix follow the direction of its metric.
+LOWER_IS_BETTER = frozenset({"forgetting", "forgetting_relative", "gap_before", "gap_after"})
+MATRIX_VALUES = frozenset({"source_before", "source_after", "target_before", "target_after", "ACC", "FWT"})
 
 NAN = float("nan")
+
+
+def metric_higher_is_better(name: str, *, matrix_higher_is_better: bool) -> bool:
+    """Whether a larger value of the figure ``name`` is better, for a matrix of a metric of the given direction."""
+    if name in MATRIX_VALUES:
+        return matrix_higher_is_better
+    return name not in LOWER_IS_BETTER
 
 
 def _ratio(numerator: float, denominator: float) -> float:

@@ -132,8 +132,18 @@ class Track(models.Model):
     def is_transfer(self) -> bool:
         return self.kind == self.Kind.TRANSFER
 
+    def stat_higher_is_better(self, name: str) -> bool:
+        """Whether a larger value of ``name`` (a stat of the protocol, or on a transfer track a transfer figure) is better."""
+        spec = get_spec(self.protocol)
+        if not self.is_transfer:
+            return spec.higher_is_better(name)
+        engine = spec.engine()
+        matrix = self.matrix_metric if self.matrix_metric in engine.STAT_NAMES else engine.PRIMARY
+        return transfer.metric_higher_is_better(name, matrix_higher_is_better=spec.higher_is_better(matrix))
+
     def clean(self) -> None:
-        """The primary metric must be one the track ranks: a stat of its protocol's spec, or a transfer metric."""
+        """The primary metric must be one the track ranks (a stat of its protocol's spec, or a transfer metric),
+        and ``higher_is_better`` its direction."""
         super().clean()
         if not self.benchmark_id:
             return
@@ -143,6 +153,10 @@ class Track(models.Model):
         if self.primary_metric not in names:
             errors["primary_metric"] = (
                 f"{self.primary_metric!r} is not a stat of this track; choose one of {', '.join(names)}."
+            )
+        elif self.higher_is_better != (higher := self.stat_higher_is_better(self.primary_metric)):
+            errors["higher_is_better"] = (
+                f"A {'higher' if higher else 'lower'} {self.primary_metric} is better: {'tick' if higher else 'untick'} it."
             )
         if self.matrix_metric and self.matrix_metric not in spec.stat_names:
             errors["matrix_metric"] = (

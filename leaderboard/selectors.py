@@ -20,10 +20,6 @@ from evaluator.protocols import get_spec
 from . import glossary, memo, scoring
 from .models import Benchmark, Score, Submission, Track, TransferScore
 
-# Transfer figures where smaller is better; the raw before/after values follow the protocol.
-_LOWER_IS_BETTER = {"forgetting", "forgetting_relative", "gap_before", "gap_after"}
-_RAW_VALUES = {"source_before", "source_after", "target_before", "target_after", "ACC", "FWT"}
-
 
 def stat_names(track: Track) -> tuple[str, ...]:
     if track.is_transfer:
@@ -54,12 +50,7 @@ def leaderboard_columns(track: Track) -> tuple[str, ...]:
 
 
 def stat_higher_is_better(track: Track, name: str) -> bool:
-    spec = get_spec(track.protocol)
-    if track.is_transfer:
-        if name in _RAW_VALUES:
-            return spec.higher_is_better(scoring.matrix_metric(track))
-        return name not in _LOWER_IS_BETTER
-    return spec.higher_is_better(name)
+    return track.stat_higher_is_better(name)
 
 
 def visible_subset(track: Track) -> str:

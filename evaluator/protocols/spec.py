@@ -59,6 +59,8 @@ class ProtocolSpec:
     page; ``result_extension``: the extension of a results file (the starter kit's sample).
     ``category_ids``: results name categories by id (COCO JSON), so a track can map
     them to another dataset's classes (a cross-dataset transfer track's label map).
+    ``coco_ground_truth``: the ground truth is a COCO instances JSON, so what a converter
+    to COCO writes (``manage.py import_bdd``) can be its ground truth.
     """
 
     name: str
@@ -73,6 +75,7 @@ class ProtocolSpec:
     submission_format: str = ""
     result_extension: str = ".zip"
     category_ids: bool = False
+    coco_ground_truth: bool = False
 
     def engine(self) -> Any:
         """The engine: ``module`` is a module path, or ``path:NAME`` for one variant of a parametrised module."""
@@ -125,6 +128,7 @@ SPECS: Mapping[str, ProtocolSpec] = MappingProxyType(
                     "with ids from images.json and categories.json"
                 ),
                 category_ids=True,
+                coco_ground_truth=True,
             ),
             ProtocolSpec(
                 name="voc07",

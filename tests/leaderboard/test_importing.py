@@ -158,6 +158,9 @@ def test_bdd_labels_split_by_time_of_day_with_rejected_reasons(tmp_path):
     assert "rejected 1: label of category 'lane/single white'" in output
     assert "rejected 1: car label: box2d of zero or negative size" in output
     assert "rejected 1: car label: no box2d" in output
+    Benchmark.objects.create(name="KAIST", slug="kaist-bdd", protocol="kaist")
+    with pytest.raises(CommandError, match="protocol kaist, whose ground truth is not COCO JSON"):
+        run("import_bdd", str(source), "--benchmark", "kaist-bdd")
     assert "rejected 1: frame with timeofday undefined" in output
     assert set(Split.objects.filter(benchmark__slug="bdd-small").values_list("domain", flat=True)) == {
         "day",

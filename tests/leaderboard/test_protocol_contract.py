@@ -14,7 +14,14 @@ from leaderboard.models import Benchmark, Split, Track
 def kaist_track(db) -> Track:
     benchmark = Benchmark.objects.create(name="KAIST", slug="kaist", protocol="kaist")
     split = Split.objects.create(benchmark=benchmark, slug="kaist-test", name="test", ground_truth_path="kaist.json")
-    return Track(benchmark=benchmark, split=split, name="KAIST", slug="kaist-track", primary_metric="MR_all")
+    return Track(
+        benchmark=benchmark,
+        split=split,
+        name="KAIST",
+        slug="kaist-track",
+        primary_metric="MR_all",
+        higher_is_better=False,
+    )
 
 
 def test_primary_metric_is_validated_against_the_spec(kaist_track):
@@ -24,15 +31,32 @@ def test_primary_metric_is_validated_against_the_spec(kaist_track):
         kaist_track.full_clean()
     assert "MR_all, MR_day" in str(excinfo.value.message_dict["primary_metric"])
     kaist_track.primary_metric = "AUC"  # the image-level ROC's AUC is a stat of every protocol that runs it
+    kaist_track.higher_is_better = True
     kaist_track.full_clean()
     kaist_track.kind = Track.Kind.TRANSFER
     kaist_track.primary_metric = "target_after"
     kaist_track.matrix_metric = "MR_night"
+    kaist_track.higher_is_better = False
     kaist_track.full_clean()
     kaist_track.matrix_metric = "mAP"
     with pytest.raises(ValidationError) as excinfo:
         kaist_track.full_clean()
     assert set(excinfo.value.message_dict) == {"matrix_metric"}
+
+
+def test_higher_is_better_is_validated_against_the_direction_of_the_primary_metric(kaist_track):
+    kaist_track.higher_is_better = True  # a miss rate ranked as if more were better
+    with pytest.raises(ValidationError) as excinfo:
+        kaist_track.full_clean()
+    assert excinfo.value.message_dict == {"higher_is_better": ["A lower MR_all is better: untick it."]}
+    kaist_track.primary_metric = "AP50_day"
+    kaist_track.full_clean()
+    kaist_track.kind = Track.Kind.TRANSFER
+    kaist_track.primary_metric = "gain"  # signed so that positive is good, whatever the matrix metric
+    kaist_track.full_clean()
+    kaist_track.primary_metric = "target_after"  # a value of the matrix: the direction of its miss rate
+    with pytest.raises(ValidationError, match="A lower target_after is better"):
+        kaist_track.full_clean()
 
 
 def test_directions_and_columns_come_from_the_spec(kaist_track):

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 import evaluator
+from evaluator.protocols.spec import get_spec
 from leaderboard import bdd
 from leaderboard.importing import split_import
 from leaderboard.models import Benchmark
@@ -36,8 +37,10 @@ class Command(BaseCommand):
         benchmark, _ = Benchmark.objects.get_or_create(
             slug=options["benchmark"], defaults={"name": "BDD100K Day2Night", "protocol": "coco"}
         )
-        if benchmark.protocol != "coco":
-            raise CommandError(f"benchmark {benchmark.slug} uses protocol {benchmark.protocol}, not coco")
+        if not get_spec(benchmark.protocol).coco_ground_truth:
+            raise CommandError(
+                f"benchmark {benchmark.slug} uses protocol {benchmark.protocol}, whose ground truth is not COCO JSON"
+            )
         with tempfile.TemporaryDirectory() as tmp:
             for domain in ("day", "dawn-dusk", "night"):
                 if domain not in conversion.domains:
