@@ -10,38 +10,17 @@ The split and detections come from ``coco_speed.py``'s generators. Times are the
 
 from __future__ import annotations
 
-import argparse
 import json
-import tempfile
-from pathlib import Path
 
-import numpy as np
-import orjson
-
-from benchmarks.coco_analyze_speed import best_of
-from benchmarks.coco_speed import generate_detections, generate_split
+from benchmarks.coco_analyze_speed import best_of, generated_submission, size_arguments
 from evaluator import analysis, roc
 from evaluator.protocols import coco
 from leaderboard import explorer
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=5000)
-    parser.add_argument("--categories", type=int, default=80)
-    parser.add_argument("--detections", type=int, default=500_000)
-    parser.add_argument("--repeat", type=int, default=1)
-    args = parser.parse_args()
-
-    rng = np.random.default_rng(0)
-    dataset, columns = generate_split(rng, args.images, args.categories)
-    detections = generate_detections(rng, columns, args.detections, None)
-    with tempfile.TemporaryDirectory() as tmp:
-        gt_path, results_path = Path(tmp) / "gt.json", Path(tmp) / "results.json"
-        gt_path.write_bytes(orjson.dumps(dataset))
-        results_path.write_bytes(orjson.dumps(detections))
-        gt = coco.load_ground_truth(gt_path)
-        results = coco.load_results(results_path, gt)
+    args = size_arguments(__doc__.splitlines()[0])
+    gt, results = generated_submission(args)
     data = coco.analysis_input(gt, results)
     grid = explorer._grid(data.detections.score)
     sweep_s, _ = best_of(

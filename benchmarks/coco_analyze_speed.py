@@ -32,25 +32,39 @@ def best_of(repeat: int, run) -> tuple[float, object]:
     return min(times), value
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def size_arguments(description: str) -> argparse.Namespace:
+    """``--images``, ``--categories``, ``--detections`` and ``--repeat`` of a COCO-sized benchmark."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--images", type=int, default=5000)
     parser.add_argument("--categories", type=int, default=80)
     parser.add_argument("--detections", type=int, default=500_000)
     parser.add_argument("--repeat", type=int, default=1)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def generated_submission(
+    args: argparse.Namespace, *, supercategories: int = 0
+) -> tuple[coco.CocoGroundTruth, coco.CocoResults]:
+    """A generated split and submission of the sizes of ``args``, read back through the loaders (seed 0).
+
+    With ``supercategories``, the categories are put in that many families (so that Sim has confusions to remove).
+    """
     rng = np.random.default_rng(0)
     dataset, columns = generate_split(rng, args.images, args.categories)
-    for n, category in enumerate(dataset["categories"]):
-        category["supercategory"] = f"family {n % 12}"
+    for n, category in enumerate(dataset["categories"] if supercategories else ()):
+        category["supercategory"] = f"family {n % supercategories}"
     detections = generate_detections(rng, columns, args.detections, None)
     with tempfile.TemporaryDirectory() as tmp:
         gt_path, results_path = Path(tmp) / "gt.json", Path(tmp) / "results.json"
         gt_path.write_bytes(orjson.dumps(dataset))
         results_path.write_bytes(orjson.dumps(detections))
         gt = coco.load_ground_truth(gt_path)
-        results = coco.load_results(results_path, gt)
+        return gt, coco.load_results(results_path, gt)
+
+
+def main() -> None:
+    args = size_arguments(__doc__.splitlines()[0])
+    gt, results = generated_submission(args, supercategories=12)
     tiny = coco.restrict(gt, results, frozenset(int(i) for i in gt.image_ids[:3]))
     coco_analyze.analyze(*tiny)
     evaluate_s, _ = best_of(args.repeat, lambda: coco.evaluate(gt, results))
