@@ -10,7 +10,7 @@ seconds of this process, best of ``--repeat``, kernels warm):
 - pipeline: what ``leaderboard.scoring.evaluate`` does for an accuracy track, stage by
   stage: ``load_results``, one matching (``evaluator.match``), the evaluation and
   bootstrap of the full and the public split (``evaluate_subsets``) and the threshold
-  explorer of each split (fed by the same matching).
+  explorer of both splits (``explorer_subsets``: the public split's from the full split's matchings).
 
 Bare and pipeline runs alternate, so that both see the same load on the machine.
 
@@ -32,7 +32,7 @@ import evaluator
 from benchmarks.coco_speed import generate_detections, generate_split
 from evaluator.subsets import public_image_ids
 from evaluator.warmup import warm_up
-from leaderboard.explorer import explorer_data
+from leaderboard.explorer import explorer_subsets
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,8 +76,7 @@ def pipeline(results_path: Path, gt, resamples: int) -> Clock:
         resamples=resamples,
         matches=matches,
     )
-    for name, images in subsets.items():
-        clock.run(f"explorer ({name})", explorer_data, "coco", gt, results, images, matches)
+    clock.run("explorer (both splits)", explorer_subsets, "coco", gt, results, subsets, matches)
     return clock
 
 

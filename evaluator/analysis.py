@@ -41,14 +41,14 @@ figures and confidence thresholds share one matching.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numba
 import numpy as np
 
-from .types import AnalysisInput, json_safe
+from .types import AnalysisInput, BoxSet, json_safe
 
 IgnoreOverlap = Literal["iou", "ioa"]
 # One IoU threshold, or one per class in ``category_names`` order (KITTI: Car 0.7, the others 0.5).
@@ -215,50 +215,86 @@ def _iou_json(iou: Iou) -> float | list[float]:
     return [float(v) for v in iou] if isinstance(iou, (tuple, list, np.ndarray)) else float(iou)
 
 
-def _match(data: AnalysisInput, *, iou: Iou, score: float, ignore_overlap: str, by_class: bool) -> _Matches:
-    _check(data, iou, ignore_overlap)
+@dataclass(frozen=True, eq=False)
+class _Ordered:
+    """The detections taking part, in processing order, with each one's group of ground truth:
+    everything of a matching but the IoU."""
+
+    chosen: np.ndarray
+    image: np.ndarray
+    category: np.ndarray
+    score: np.ndarray
+    xyxy: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    gt_order: np.ndarray
+    gt_xyxy: np.ndarray
+    gt_ignore: np.ndarray
+
+
+def _by_score(scores: np.ndarray) -> np.ndarray:
+    return np.argsort(-scores, kind="stable")
+
+
+def _ordered(data: AnalysisInput, *, score: float, by_class: bool, by_score: np.ndarray | None = None) -> _Ordered:
+    """``by_score``: ``_by_score`` of the detections' scores, when already sorted (score -inf only)."""
     dets, gts = data.detections, data.ground_truth
     num_classes = max(len(data.category_names), 1)
     scores = np.asarray(dets.score, dtype=np.float64)
-    chosen = np.flatnonzero((scores >= score) & ~np.asarray(dets.ignore, dtype=bool))
+    selected = (scores >= score) & ~np.asarray(dets.ignore, dtype=bool)
+    # By group, then descending score, then input order: two stable sorts, the second on
+    # integers, are faster than lexsort's three keys.
+    if by_score is None:
+        chosen = np.flatnonzero(selected)
+        chosen = chosen[_by_score(scores[chosen])]
+    else:
+        chosen = by_score[selected[by_score]]
     det_image = np.asarray(dets.image, dtype=np.int64)[chosen]
     det_category = np.asarray(dets.category, dtype=np.int64)[chosen]
-    det_score = scores[chosen]
     gt_image = np.asarray(gts.image, dtype=np.int64)
     gt_category = np.asarray(gts.category, dtype=np.int64)
     if by_class:
         det_group, gt_group = det_image * num_classes + det_category, gt_image * num_classes + gt_category
     else:
         det_group, gt_group = det_image, gt_image
-    # By group, then descending score, then input order (``chosen`` ascends): two stable sorts,
-    # the second on integers, are faster than lexsort's three keys.
-    order = np.argsort(-det_score, kind="stable")
-    order = order[np.argsort(det_group[order], kind="stable")]
-    chosen, det_image, det_category, det_score, det_group = (
-        chosen[order],
-        det_image[order],
-        det_category[order],
-        det_score[order],
-        det_group[order],
-    )
-    det_xyxy = np.asarray(dets.xyxy, dtype=np.float64).reshape(-1, 4)[chosen]
-    gt_xyxy = np.asarray(gts.xyxy, dtype=np.float64).reshape(-1, 4)
-    gt_ignore = np.asarray(gts.ignore, dtype=bool)
+    order = np.argsort(det_group, kind="stable")
+    chosen, det_image, det_category, det_group = chosen[order], det_image[order], det_category[order], det_group[order]
     gt_order = np.argsort(gt_group, kind="stable")
-    sorted_groups = gt_group[gt_order]
-    per_detection = _per_detection(iou, det_category)
+    size = int(max(gt_group.max(initial=-1), det_group.max(initial=-1))) + 2
+    gt_start = np.concatenate(([0], np.cumsum(np.bincount(gt_group, minlength=size))))
+    return _Ordered(
+        chosen=chosen,
+        image=det_image,
+        category=det_category,
+        score=scores[chosen],
+        xyxy=np.ascontiguousarray(np.asarray(dets.xyxy, dtype=np.float64).reshape(-1, 4)[chosen]),
+        lo=gt_start[det_group],
+        hi=gt_start[det_group + 1],
+        gt_order=gt_order,
+        gt_xyxy=np.ascontiguousarray(np.asarray(gts.xyxy, dtype=np.float64).reshape(-1, 4)),
+        gt_ignore=np.ascontiguousarray(np.asarray(gts.ignore, dtype=bool)),
+    )
+
+
+def _run(ordered: _Ordered, iou: Iou, ignore_overlap: str) -> _Matches:
+    per_detection = _per_detection(iou, ordered.category)
     taken, on_ignored = _greedy_compiled(
-        np.searchsorted(sorted_groups, det_group, side="left"),
-        np.searchsorted(sorted_groups, det_group, side="right"),
-        gt_order,
-        np.ascontiguousarray(det_xyxy),
-        np.ascontiguousarray(gt_xyxy),
-        np.ascontiguousarray(gt_ignore),
-        np.ascontiguousarray(np.broadcast_to(np.asarray(per_detection, dtype=np.float64), (len(det_group),))),
+        ordered.lo,
+        ordered.hi,
+        ordered.gt_order,
+        ordered.xyxy,
+        ordered.gt_xyxy,
+        ordered.gt_ignore,
+        np.ascontiguousarray(np.broadcast_to(np.asarray(per_detection, dtype=np.float64), (len(ordered.lo),))),
         ignore_overlap == "ioa",
     )
     status = np.where(taken >= 0, TRUE_POSITIVE, np.where(on_ignored, IGNORED, FALSE_POSITIVE)).astype(np.int8)
-    return _Matches(chosen, det_image, det_category, det_score, status, taken)
+    return _Matches(ordered.chosen, ordered.image, ordered.category, ordered.score, status, taken)
+
+
+def _match(data: AnalysisInput, *, iou: Iou, score: float, ignore_overlap: str, by_class: bool) -> _Matches:
+    _check(data, iou, ignore_overlap)
+    return _run(_ordered(data, score=score, by_class=by_class), iou, ignore_overlap)
 
 
 def match(
@@ -272,6 +308,79 @@ def match(
     so a detection's fate depends only on detections scoring at least as high.
     """
     return _match(data, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=by_class)
+
+
+def match_ious(
+    data: AnalysisInput, ious: Sequence[Iou], *, ignore_overlap: IgnoreOverlap = "iou"
+) -> list[tuple[_Matches, _Matches]]:
+    """For each of ``ious``, ``match(by_class=True)`` and ``match(by_class=False)``, sorting
+    the detections once for all of them."""
+    for iou in ious:
+        _check(data, iou, ignore_overlap)
+    by_score = _by_score(np.asarray(data.detections.score, dtype=np.float64))
+    by_class, agnostic = (
+        _ordered(data, score=-np.inf, by_class=grouping, by_score=by_score) for grouping in (True, False)
+    )
+    return [(_run(by_class, iou, ignore_overlap), _run(agnostic, iou, ignore_overlap)) for iou in ious]
+
+
+@dataclass(frozen=True, eq=False)
+class ImageSubset:
+    """``data`` on some of its images only (:func:`restrict`), boxes and images renumbered
+    in their order; ``det_index``, ``gt_index`` and ``image_index`` give each row's and
+    image's new index in the full data's numbering, -1 when left out."""
+
+    data: AnalysisInput
+    det_index: np.ndarray
+    gt_index: np.ndarray
+    image_index: np.ndarray
+
+    def matches(self, matches: _Matches) -> _Matches:
+        """The matching of the subset: matching is per image, so the full matching's rows on
+        the subset's images, in the same order, with indices renumbered."""
+        keep = self.det_index[matches.det] >= 0
+        gt = matches.gt[keep]
+        took = gt >= 0
+        gt[took] = self.gt_index[gt[took]]
+        return _Matches(
+            det=self.det_index[matches.det[keep]],
+            image=self.image_index[matches.image[keep]],
+            category=matches.category[keep],
+            score=matches.score[keep],
+            status=matches.status[keep],
+            gt=gt,
+        )
+
+
+def restrict(data: AnalysisInput, images: Collection[int | str]) -> ImageSubset:
+    """The boxes of ``images`` (ids of ``data.image_ids``; others are left out)."""
+    wanted = frozenset(images)
+    keep_image = np.fromiter((i in wanted for i in data.image_ids), dtype=bool, count=len(data.image_ids))
+
+    def renumber(keep: np.ndarray) -> np.ndarray:
+        return np.where(keep, np.cumsum(keep) - 1, -1)
+
+    def boxes(box_set: BoxSet) -> tuple[BoxSet, np.ndarray]:
+        image = np.asarray(box_set.image, dtype=np.int64)
+        keep = keep_image[image]
+        subset = BoxSet(
+            image=renumber(keep_image)[image[keep]],
+            category=np.asarray(box_set.category)[keep],
+            xyxy=np.asarray(box_set.xyxy)[keep],
+            score=None if box_set.score is None else np.asarray(box_set.score)[keep],
+            ignore=np.asarray(box_set.ignore)[keep],
+        )
+        return subset, renumber(keep)
+
+    ground_truth, gt_index = boxes(data.ground_truth)
+    detections, det_index = boxes(data.detections)
+    subset = AnalysisInput(
+        image_ids=tuple(i for i, keep in zip(data.image_ids, keep_image, strict=True) if keep),
+        category_names=data.category_names,
+        ground_truth=ground_truth,
+        detections=detections,
+    )
+    return ImageSubset(subset, det_index, gt_index, renumber(keep_image))
 
 
 def _matches_at(
@@ -575,12 +684,7 @@ def confusion_sweep(
     row[matches.gt >= 0] = gt_category[matches.gt[matches.gt >= 0]]
     cell, score = (row * size + matches.category)[kept], matches.score[kept]
     codes, inverse = np.unique(cell, return_inverse=True)
-    counts = np.zeros((len(codes), len(thresholds)), dtype=np.int64)
-    order = np.lexsort((score, inverse))
-    starts = np.searchsorted(inverse[order], np.arange(len(codes)))
-    ends = np.append(starts[1:], len(order))
-    for c in range(len(codes)):
-        counts[c] = _count_at_least(score[order[starts[c] : ends[c]]], thresholds)
+    counts = count_at_least(inverse.ravel(), len(codes), score, thresholds)
     return ConfusionSweep(
         iou=_iou_json(iou),
         ignore_overlap=ignore_overlap,
@@ -646,10 +750,14 @@ def _sample_thresholds(scores: np.ndarray) -> np.ndarray:
     return distinct[np.unique(np.round(np.linspace(0, len(distinct) - 1, MAX_THRESHOLDS)).astype(np.int64))]
 
 
-def _count_at_least(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """For each threshold, how many of ``values`` are >= it."""
-    ordered = np.sort(values)
-    return len(ordered) - np.searchsorted(ordered, thresholds, side="left")
+def count_at_least(key: np.ndarray, num_keys: int, values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """int64 [num_keys x T]: for each key in range(num_keys) and each of ``thresholds``
+    (ascending, distinct), how many of the ``values`` of that key are >= it."""
+    num_t = len(thresholds)
+    step = np.searchsorted(thresholds, values, side="right") - 1  # the highest threshold <= the value
+    inside = step >= 0
+    flat = np.bincount(np.asarray(key, dtype=np.int64)[inside] * num_t + step[inside], minlength=num_keys * num_t)
+    return np.cumsum(flat.reshape(num_keys, num_t)[:, ::-1], axis=1)[:, ::-1].astype(np.int64)
 
 
 def _best_f1(score: np.ndarray, status: np.ndarray, num_gt: int) -> dict[str, float]:
@@ -708,19 +816,21 @@ def threshold_sweep(
     else:
         thresholds = np.unique(np.asarray(scores, dtype=np.float64).ravel())
     num_gt = _counted_gt(data)
-    tp = np.zeros((num_classes, len(thresholds)), dtype=np.int64)
-    fp = np.zeros_like(tp)
+    tp, fp = (
+        count_at_least(
+            matches.category[matches.status == status], num_classes, matches.score[matches.status == status], thresholds
+        )
+        for status in (TRUE_POSITIVE, FALSE_POSITIVE)
+    )
     best_per_class = []
-    # A stable sort by class: each class's slice holds its detections in matching order.
-    by_class = np.argsort(matches.category, kind="stable")
-    bounds = np.searchsorted(matches.category[by_class], np.arange(num_classes + 1))
-    class_score, class_status = matches.score[by_class], matches.status[by_class]
-    for k in range(num_classes):
-        score_k = class_score[bounds[k] : bounds[k + 1]]
-        status_k = class_status[bounds[k] : bounds[k + 1]]
-        tp[k] = _count_at_least(score_k[status_k == TRUE_POSITIVE], thresholds)
-        fp[k] = _count_at_least(score_k[status_k == FALSE_POSITIVE], thresholds)
-        if with_best:
+    if with_best:
+        # A stable sort by class: each class's slice holds its detections in matching order.
+        by_class = np.argsort(matches.category, kind="stable")
+        bounds = np.searchsorted(matches.category[by_class], np.arange(num_classes + 1))
+        class_score, class_status = matches.score[by_class], matches.status[by_class]
+        for k in range(num_classes):
+            score_k = class_score[bounds[k] : bounds[k + 1]]
+            status_k = class_status[bounds[k] : bounds[k + 1]]
             best_per_class.append(_best_f1(score_k, status_k, int(num_gt[k])))
     fn = num_gt[:, None] - tp
     precision, recall, f1 = _rates(tp, fp, fn)

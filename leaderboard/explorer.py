@@ -18,7 +18,7 @@ matrix changes each predicted class's column only where the class's counts chang
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -26,7 +26,7 @@ import numpy as np
 
 import evaluator
 from evaluator import analysis, roc
-from evaluator.protocols import coco_analyze, get_spec
+from evaluator.protocols import ProtocolSpec, coco_analyze, get_spec
 
 GRID_STEP = 0.05
 GRID_POINTS = 21
@@ -136,23 +136,55 @@ def explorer_data(
 
     ``matches``: evaluator.match() of the whole split, whose COCO matching analyze() reuses.
     """
+    return explorer_subsets(protocol, gt, results, {"images": images}, matches)["images"]
+
+
+def explorer_subsets(
+    protocol: str,
+    gt: Any,
+    results: Any,
+    subsets: Mapping[str, Collection[int | str] | None],
+    matches: Any = None,
+) -> dict[str, dict[str, Any]]:
+    """:func:`explorer_data` of each named subset of images (None: all), from one matching of
+    the whole split: every matching is per image, so a subset's is the whole one restricted."""
     spec = get_spec(protocol)
     if not spec.supports("explorer"):
-        return {}
+        return {name: {} for name in subsets}
     module = evaluator.get_protocol(protocol)
-    if images is not None:
-        gt, results = module.restrict(gt, results, frozenset(images))
     data = module.analysis_input(gt, results)
+    ious = [choice.thresholds(data.category_names) for choice in spec.explorer_ious]
+    # One matching per IoU, by class and class-agnostic (for the confusion matrices), serves
+    # every confidence threshold: see analysis.match.
+    matched = analysis.match_ious(data, ious, ignore_overlap=spec.ignore_overlap)
+    breakdown = None
+    if spec.supports("coco_analyze"):
+        breakdown = coco_analyze.breakdown_matches(
+            matches if matches is not None else evaluator.match(gt, results, protocol=protocol)
+        )
+    explorers = {}
+    for name, images in subsets.items():
+        if images is None:
+            explorers[name] = _explorer(spec, data, matched, breakdown)
+            continue
+        subset = analysis.restrict(data, images)
+        explorers[name] = _explorer(
+            spec,
+            subset.data,
+            [(subset.matches(by_class), subset.matches(agnostic)) for by_class, agnostic in matched],
+            None if breakdown is None else breakdown.restrict(frozenset(images)),
+        )
+    return explorers
+
+
+def _explorer(spec: ProtocolSpec, data: Any, matched: list[tuple[Any, Any]], breakdown: Any) -> dict[str, Any]:
     overlap = spec.ignore_overlap
     grid = _grid(data.detections.score if data.detections.score is not None else np.zeros(0))
     entered = _class_entered(data, grid)
     sweeps, confusion, by_class = {}, {}, {}
-    for choice in spec.explorer_ious:
+    for choice, (own_class, agnostic) in zip(spec.explorer_ious, matched, strict=True):
+        by_class[choice.key] = own_class
         iou = choice.thresholds(data.category_names)
-        # One matching per IoU (and one class-agnostic for the confusion matrices) serves every
-        # confidence threshold: see analysis.match.
-        by_class[choice.key] = analysis.match(data, iou=iou, ignore_overlap=overlap)
-        agnostic = analysis.match(data, iou=iou, ignore_overlap=overlap, by_class=False)
         sweep = analysis.threshold_sweep(
             data, iou=iou, scores=grid, ignore_overlap=overlap, matches=by_class[choice.key], with_best=False
         )
@@ -189,9 +221,8 @@ def explorer_data(
             data, iou=0.5, ignore_overlap=overlap, matches=by_class.get("0.50"), per_class=False
         ).overall
         extra["miss_rate"] = _coarse_miss_rate(curve)
-    if spec.supports("coco_analyze"):
-        subset = matches if matches is None or images is None else matches.restrict(frozenset(images))
-        extra["coco_analyze"] = coco_analyze.analyze(gt, results, matches=subset)
+    if breakdown is not None:
+        extra["coco_analyze"] = coco_analyze.breakdown(breakdown)
     return {
         "thresholds": grid.tolist(),
         "classes": list(data.category_names),

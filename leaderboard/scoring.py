@@ -22,7 +22,7 @@ from evaluator.protocols import get_spec
 from evaluator.transfer_archive import Cell, read_upload, relabel
 
 from . import files, ground_truth
-from .explorer import explorer_data
+from .explorer import explorer_subsets
 from .models import Score, Submission, Track, TrackDomain
 
 
@@ -113,7 +113,7 @@ def _evaluate(submission: Submission, path: Path) -> tuple[list[CellResult], lis
         results = evaluator.load_results(path, protocol=track.protocol, ground_truth=gt)
         public = ground_truth.public_image_ids(split, gt)
         subsets = {Score.Subset.FULL: None, Score.Subset.PUBLIC: public}
-        # One matching serves both subsets, their intervals and the explorer's COCO analysis.
+        # One matching serves both subsets, their intervals and the explorers of both.
         matches = evaluator.match(gt, results, protocol=track.protocol)
         scored = evaluator.evaluate_subsets(
             gt,
@@ -123,17 +123,10 @@ def _evaluate(submission: Submission, path: Path) -> tuple[list[CellResult], lis
             resamples=settings.SCORING_BOOTSTRAP_RESAMPLES,
             matches=matches,
         )
+        explorers = explorer_subsets(track.protocol, gt, results, subsets, matches)
         return [
-            CellResult(
-                split.pk,
-                split.checksum,
-                1,
-                subset,
-                evaluation,
-                explorer_data(track.protocol, gt, results, images, matches),
-                interval,
-            )
-            for (subset, images), (evaluation, interval) in zip(subsets.items(), scored.values(), strict=True)
+            CellResult(split.pk, split.checksum, 1, subset, evaluation, explorers[subset], interval)
+            for subset, (evaluation, interval) in scored.items()
         ], []
 
     sequence = domains(track)

@@ -113,27 +113,51 @@ def precision_arrays(gt: CocoGroundTruth, results: CocoResults, matches: coco.Ma
     in the order of ``ERROR_TYPES``; -1 where a category has no ground truth in the area range.
 
     ``matches``: the COCO matching of the same images (``coco.Matches``), whose IoU .75 and
-    .50 thresholds are C75 and C50 as they are, so that only IoU .10 is matched again.
+    .50 thresholds are C75 and C50 as they are (:func:`breakdown_matches`).
     """
-    if matches is None:
-        dets = coco._Detections(gt, results)
-        precision = np.empty(
-            (len(ERROR_TYPES), len(coco.RECALL_THRESHOLDS), len(gt.category_ids), len(coco.AREA_RANGES))
-        )
-        precision[:3] = _precision(gt, dets, IOU_THRESHOLDS)
-    else:
-        gt, dets = matches.gt, matches.dets
-        precision = np.empty(
-            (len(ERROR_TYPES), len(coco.RECALL_THRESHOLDS), len(gt.category_ids), len(coco.AREA_RANGES))
-        )
-        shared = [int(np.flatnonzero(iou == coco.IOU_THRESHOLDS)[0]) for iou in IOU_THRESHOLDS[:2]]
-        matched = np.ascontiguousarray(matches.matched[:, shared])
-        ignored = np.ascontiguousarray(matches.ignored[:, shared])
-        precision[:2] = coco._accumulate(gt, dets, matched, ignored, MAX_DETS)[0][..., 0]
-        precision[2] = _precision(gt, dets, IOU_THRESHOLDS[2:])[0]
+    if matches is not None:
+        return _breakdown_precision(breakdown_matches(matches))
+    dets = coco._Detections(gt, results)
+    precision = np.empty((len(ERROR_TYPES), len(coco.RECALL_THRESHOLDS), len(gt.category_ids), len(coco.AREA_RANGES)))
+    precision[:3] = _precision(gt, dets, IOU_THRESHOLDS)
     one = IOU_THRESHOLDS[-1:]
     precision[3] = _precision(gt, dets, one, _with_confusions(gt, dets, same_supercategory=True))[0]
     precision[4] = _precision(gt, dets, one, _with_confusions(gt, dets, same_supercategory=False))[0]
+    return _complete(precision)
+
+
+def breakdown_matches(matches: coco.Matches) -> coco.Matches:
+    """The five matched settings C75, C50, Loc, Sim and Oth of ``matches``' images: a
+    ``coco.Matches`` with ``matched``/``ignored`` bool [A x 5 x D]. Every setting matches
+    per image, so its ``restrict(images)`` is the breakdown's matching of those images."""
+    gt, dets = matches.gt, matches.dets
+    shared = [int(np.flatnonzero(iou == coco.IOU_THRESHOLDS)[0]) for iou in IOU_THRESHOLDS[:2]]
+    one = IOU_THRESHOLDS[-1:]
+    settings = [
+        (matches.matched[:, shared], matches.ignored[:, shared]),
+        coco._match(gt, dets, one),
+        coco._match(_with_confusions(gt, dets, same_supercategory=True), dets, one),
+        coco._match(_with_confusions(gt, dets, same_supercategory=False), dets, one),
+    ]
+    matched = np.ascontiguousarray(np.concatenate([m for m, _ in settings], axis=1))
+    ignored = np.ascontiguousarray(np.concatenate([i for _, i in settings], axis=1))
+    return coco.Matches(gt, dets, matched, ignored)
+
+
+def breakdown(matched: coco.Matches) -> dict[str, Any]:
+    """:func:`analyze` of the images of ``matched``, a :func:`breakdown_matches` (or its ``restrict``)."""
+    return _summary(matched.gt, _breakdown_precision(matched))
+
+
+def _breakdown_precision(matched: coco.Matches) -> np.ndarray:
+    gt = matched.gt
+    precision = np.empty((len(ERROR_TYPES), len(coco.RECALL_THRESHOLDS), len(gt.category_ids), len(coco.AREA_RANGES)))
+    precision[:5] = coco._accumulate(gt, matched.dets, matched.matched, matched.ignored, MAX_DETS)[0][..., 0]
+    return _complete(precision)
+
+
+def _complete(precision: np.ndarray) -> np.ndarray:
+    """BG and FN from Oth, and -1 throughout where a category has no ground truth in the area range."""
     precision[5] = precision[4] > 0
     precision[6] = 1.0
     precision[:, :, precision[0, 0] == -1] = -1
@@ -157,7 +181,10 @@ def analyze(
     """
     if images is not None:
         gt, results = coco.restrict(gt, results, frozenset(images))
-    precision = precision_arrays(gt, results, matches)
+    return _summary(gt, precision_arrays(gt, results, matches))
+
+
+def _summary(gt: CocoGroundTruth, precision: np.ndarray) -> dict[str, Any]:
     num_t, _, num_k, _ = precision.shape
 
     def ap(values: np.ndarray) -> float:

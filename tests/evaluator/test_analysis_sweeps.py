@@ -76,3 +76,32 @@ def test_per_class_iou_equals_each_class_at_its_scalar_iou(data, ious):
         alone = analysis.threshold_sweep(data, iou=iou, scores=THRESHOLDS)
         for key in ("tp", "fp", "fn"):
             np.testing.assert_array_equal(sweep.per_class[key][k], alone.per_class[key][k])
+
+
+FIELDS = ("det", "image", "category", "score", "status", "gt")
+
+
+def _assert_same_matches(got, expected):
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=analysis_inputs(), ioa=st.booleans())
+def test_match_ious_equals_one_match_per_iou_and_grouping(data, ioa):
+    ignore_overlap = "ioa" if ioa else "iou"
+    ious = [0.5, 0.75, 0.3]
+    matched = analysis.match_ious(data, ious, ignore_overlap=ignore_overlap)
+    for iou, (by_class, agnostic) in zip(ious, matched, strict=True):
+        _assert_same_matches(by_class, analysis.match(data, iou=iou, ignore_overlap=ignore_overlap))
+        _assert_same_matches(agnostic, analysis.match(data, iou=iou, ignore_overlap=ignore_overlap, by_class=False))
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=analysis_inputs(), keep=st.lists(st.booleans(), min_size=8, max_size=8), by_class=st.booleans())
+def test_the_matching_of_a_subset_of_images_is_the_whole_matching_restricted(data, keep, by_class):
+    images = [image for i, image in enumerate(data.image_ids) if keep[i]]
+    subset = analysis.restrict(data, images)
+    assert subset.data.image_ids == tuple(images)
+    whole = analysis.match(data, iou=0.5, by_class=by_class)
+    _assert_same_matches(subset.matches(whole), analysis.match(subset.data, iou=0.5, by_class=by_class))
