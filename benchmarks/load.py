@@ -243,6 +243,12 @@ def grow(*, total: int, users: int, seed: int) -> dict[str, int]:
             copied = {field: Subquery(source.values(field)) for field in ("per_class", "curves", "explorer")}
             for start in range(0, len(pks), 500):
                 Score.objects.filter(pk__in=pks[start : start + 500]).update(**copied)
+    return data_counts()
+
+
+def data_counts() -> dict[str, int]:
+    from leaderboard.models import Score, Submission, TransferScore
+
     return {
         "submissions": Submission.objects.count(),
         "scored": Submission.objects.filter(status=Submission.Status.SCORED).count(),
@@ -369,7 +375,15 @@ def main() -> None:
     )
     parser.add_argument("--only", nargs="*", help="run only the endpoints whose name contains one of these words")
     parser.add_argument("--keep", action="store_true", help="keep the database and its folder, for profiling")
+    parser.add_argument(
+        "--reuse",
+        nargs=2,
+        metavar=("VAR_DIR", "DATABASE_URL"),
+        help="load a database that --keep left (as it printed them) instead of building one; it is kept",
+    )
     args = parser.parse_args()
+    if args.reuse:
+        args.keep = True
     if args.quick:
         given = " ".join(sys.argv)
         args.submissions = args.submissions if "--submissions" in given else 2_000
@@ -378,10 +392,12 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk).")
 
-    var = Path(tempfile.mkdtemp(prefix="lb-load-"))
+    var = Path(args.reuse[0]) if args.reuse else Path(tempfile.mkdtemp(prefix="lb-load-"))
     port = free_port()
     admin_url, db_name = None, None
-    if args.database.startswith(("postgres://", "postgresql://")):
+    if args.reuse:
+        database_url = args.reuse[1]
+    elif args.database.startswith(("postgres://", "postgresql://")):
         admin_url, db_name = args.database, f"lb_load_{uuid.uuid4().hex[:10]}"
         database_url = urlunsplit(urlsplit(admin_url)._replace(path="/" + db_name))
         run_sql(admin_url, f'CREATE DATABASE "{db_name}"')
@@ -397,19 +413,21 @@ def main() -> None:
         from django.db import connection
 
         started = time.perf_counter()
-        load_demo(args.images)
-        demo_seconds = time.perf_counter() - started
-        counts = grow(total=args.submissions, users=args.users, seed=1)
-        grow_seconds = time.perf_counter() - started - demo_seconds
+        if args.reuse:
+            counts = data_counts()
+        else:
+            load_demo(args.images)
+            demo_seconds = time.perf_counter() - started
+            counts = grow(total=args.submissions, users=args.users, seed=1)
+            grow_seconds = time.perf_counter() - started - demo_seconds
         targets = endpoints()
         engine = connection.vendor
         db_size = database_size(connection, var)
         connection.close()
-        print(
-            f"data: {counts} on {engine}, database {db_size / 1e6:,.0f} MB; demo loaded and scored in "
-            f"{demo_seconds:.0f} s, grown in {grow_seconds:.0f} s",
-            flush=True,
+        built = (
+            "reused" if args.reuse else f"demo loaded and scored in {demo_seconds:.0f} s, grown in {grow_seconds:.0f} s"
         )
+        print(f"data: {counts} on {engine}, database {db_size / 1e6:,.0f} MB; {built}", flush=True)
 
         web = serve(env, port, args.workers, args.threads, var)
         base = f"http://127.0.0.1:{port}"

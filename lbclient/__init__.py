@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import math
 import os
 import sys
@@ -70,6 +71,11 @@ class Client:
 
     def request(self, method: str, path: str, *, retries: int = 5, **kwargs: Any) -> Any:
         """One call; waits as told when throttled (429), raises ApiError on any other refusal."""
+        response = self.response(method, path, retries=retries, **kwargs)
+        return response.json() if response.content else None
+
+    def response(self, method: str, path: str, *, retries: int = 5, **kwargs: Any) -> requests.Response:
+        """``request``'s answer before it is read as JSON."""
         for attempt in range(retries + 1):
             response = self.http.request(method, self._url(path), timeout=self.timeout, **kwargs)
             if response.status_code == 429 and attempt < retries and method == "GET":
@@ -78,7 +84,7 @@ class Client:
             break
         if response.status_code >= 400:
             raise _error(response)
-        return response.json() if response.content else None
+        return response
 
     def submit(self, *, track: str, method_name: str, path: str | Path, **fields: Any) -> dict:
         data = {"track": track, "method_name": method_name}
@@ -105,6 +111,12 @@ class Client:
 
     def leaderboard(self, slug: str, **params: Any) -> dict:
         return self.request("GET", f"tracks/{slug}/leaderboard/", params=_params(params))
+
+    def leaderboard_csv(self, slug: str, **params: Any) -> str:
+        """The leaderboard as the site's CSV download: ``ENTRY_FIELDS``, then one column per stat."""
+        query = {**_params(params), "format": "csv"}
+        path = f"tracks/{slug}/leaderboard/"
+        return self.response("GET", path, params=query, headers={"Accept": "text/csv"}).text
 
     def wait(
         self,
@@ -189,40 +201,35 @@ def print_submission(submission: dict, out: TextIO) -> None:
         table(["metric", "value"], ([name, number(value)] for name, value in score["stats"].items()), out)
 
 
-def leaderboard_records(board: dict, columns: list[str]) -> list[dict[str, Any]]:
-    return [
-        {
-            "rank": row["rank"],
-            "method": row["method"],
-            "participant": row["participant"],
-            "strategy": row["strategy"],
-            "baseline": row["baseline"],
-            "submitted": row["submitted"],
-            **{name: row["stats"].get(name) for name in columns},
-        }
-        for row in board["rows"]
-    ]
+# The fields of each leaderboard entry before its stats, as the site names them
+# (leaderboard.selectors.ENTRY_FIELDS; the client does not import the site).
+ENTRY_FIELDS = (
+    "rank", "submission", "method", "participant", "strategy", "uses_target_labels", "baseline", "simulated",
+    "submitted", "paper_url", "code_url", "ms_per_image", "primary_value",
+)  # fmt: skip  # a list of names
 
 
-def _inert(value: object) -> object:
-    # Text a spreadsheet would run as a formula gets a leading quote (OWASP, "CSV Injection").
-    return f"'{value}" if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
-
-
-def print_leaderboard(board: dict, out: TextIO, *, as_csv: bool, columns: list[str] | None) -> None:
-    columns = columns or board["columns"]
-    records = leaderboard_records(board, columns)
-    if as_csv:
-        fields = ["rank", "method", "participant", "strategy", "baseline", "submitted", *columns]
-        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: "" if v is None else _inert(v) for k, v in record.items()} for record in records)
+def print_csv(text: str, out: TextIO, *, columns: list[str] | None) -> None:
+    """The site's CSV as it came; with ``columns``, only those stats after the entry fields."""
+    if not columns:
+        out.write(text)
         return
+    reader = csv.DictReader(io.StringIO(text))
+    writer = csv.DictWriter(out, fieldnames=[*ENTRY_FIELDS, *columns], extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(reader)
+
+
+def print_leaderboard(board: dict, out: TextIO, *, columns: list[str] | None) -> None:
+    columns = columns or board["columns"]
     out.write(f"{board['track']} · {board['subset']} test set · ranked by {board['primary_metric']}\n")
     header = ["#", "method", "participant", *columns]
     table(
         header,
-        ([str(r["rank"]), r["method"], r["participant"], *(number(r[c]) for c in columns)] for r in records),
+        (
+            [str(r["rank"]), r["method"], r["participant"], *(number(r["stats"].get(c)) for c in columns)]
+            for r in board["rows"]
+        ),
         out,
     )
 
@@ -325,9 +332,12 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         target.write_bytes(client.kit(args.slug))
         err.write(f"saved {target}; check a file with: python -m evaluator check --kit {target} --results FILE\n")
         return 0
-    board = client.leaderboard(args.slug, sort=args.sort, strategy=args.strategy, subset=args.subset)
+    options = {"sort": args.sort, "strategy": args.strategy, "subset": args.subset}
     columns = [name.strip() for name in args.columns.split(",")] if args.columns else None
-    print_leaderboard(board, out, as_csv=args.csv, columns=columns)
+    if args.csv:
+        print_csv(client.leaderboard_csv(args.slug, **options), out, columns=columns)
+    else:
+        print_leaderboard(client.leaderboard(args.slug, **options), out, columns=columns)
     return 0
 
 

@@ -45,10 +45,13 @@ class Memo:
 
 # Leaderboards (rows, API bodies, downloads), keyed by selectors.board_key.
 boards = Memo(48)
+# Whole pages for readers without a session (responses.shared_reader), keyed by responses.page_key.
+pages = Memo(64)
 # Submissions' plot data, compressed, keyed by the plotted score (a score row never changes).
 plots = Memo(64)
 
 
 def clear() -> None:
     boards.clear()
+    pages.clear()
     plots.clear()

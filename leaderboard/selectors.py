@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -125,6 +126,24 @@ def board_key(track: Track, *parts: Any) -> tuple:
     return ("board", track.pk, track.leaderboard_version, settings, *parts)
 
 
+def _row_state(row: Any) -> tuple:
+    return tuple(getattr(row, field.attname) for field in row._meta.concrete_fields)
+
+
+def track_page_key(track: Track) -> tuple:
+    """Everything a track's page shows to a reader without a session: its board, the track, benchmark
+    and split rows, the transfer domains and the phase (which the clock moves). ``track`` with its
+    benchmark and split, read in this request."""
+    domains = (
+        tuple(track.domains.order_by("position").values_list("position", "name", "split_id"))
+        if track.is_transfer
+        else ()
+    )
+    return board_key(
+        track, "page", _row_state(track), _row_state(track.benchmark), _row_state(track.split), domains, track.phase()
+    )
+
+
 def leaderboard(
     *,
     track: Track,
@@ -150,21 +169,56 @@ def leaderboard(
     return memo.boards.get(board_key(track, "rows", subset, sort, strategy, target_labels), build)
 
 
-def leaderboard_records(track: Track, rows: list) -> list[dict[str, Any]]:
-    """The rows of a downloaded leaderboard (CSV or JSON), ranked from 1."""
+def _timestamp(value: datetime) -> str:
+    # As DRF wrote it: ISO 8601 in UTC, "Z" for the offset.
+    text = value.astimezone(UTC).isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
+def leaderboard_entries(track: Track, rows: list) -> list[dict[str, Any]]:
+    """The one reading of ranked rows (``leaderboard``) that the API, the downloads and lbclient share.
+
+    Each entry has ``ENTRY_FIELDS``, then ``stats`` (the track's ``leaderboard_columns``) and
+    ``matrix`` (R[stage][domain] on transfer tracks, else empty). The API returns entries as they
+    are; the CSV and JSON downloads flatten them (``leaderboard_records``).
+    """
     columns = leaderboard_columns(track)
+    entries = []
+    for rank, row in enumerate(rows, start=1):
+        submission = row.submission
+        entries.append(
+            {
+                "rank": rank,
+                "submission": row.submission_id,
+                "method": submission.method_name,
+                "participant": submission.user.username,
+                "strategy": submission.strategy,
+                "uses_target_labels": submission.uses_target_labels,
+                "baseline": submission.is_baseline,
+                "simulated": submission.is_simulated,
+                "submitted": _timestamp(submission.created_at),
+                "paper_url": submission.paper_url,
+                "code_url": submission.code_url,
+                "ms_per_image": submission.ms_per_image,
+                "primary_value": row.primary_value,
+                "stats": {name: row.stats.get(name) for name in columns},
+                "matrix": getattr(row, "matrix", []),
+            }
+        )
+    return entries
+
+
+ENTRY_FIELDS = (
+    "rank", "submission", "method", "participant", "strategy", "uses_target_labels", "baseline", "simulated",
+    "submitted", "paper_url", "code_url", "ms_per_image", "primary_value",
+)  # fmt: skip  # a list of names
+
+
+def leaderboard_records(track: Track, rows: list) -> list[dict[str, Any]]:
+    """The rows of a downloaded leaderboard (CSV or JSON): each entry's ``ENTRY_FIELDS``, then one
+    field per stat column, under the same names as the API's entries and their ``stats``."""
     return [
-        {
-            "rank": rank,
-            "method": row.submission.method_name,
-            "participant": row.submission.user.username,
-            "strategy": row.submission.strategy,
-            "baseline": row.submission.is_baseline,
-            "simulated": row.submission.is_simulated,
-            "submitted": row.submission.created_at.isoformat(),
-            **{name: row.stats.get(name) for name in columns},
-        }
-        for rank, row in enumerate(rows, start=1)
+        {**{name: entry[name] for name in ENTRY_FIELDS}, **entry["stats"]} for entry in leaderboard_entries(track, rows)
     ]
 
 

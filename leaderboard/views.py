@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import re
 
-import orjson
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import login
@@ -26,7 +23,7 @@ import evaluator
 import evaluator.guide
 from evaluator.protocols import get_spec
 
-from . import access, charts, glossary, kits, memo, scoring, selectors, services
+from . import access, charts, downloads, glossary, kits, memo, responses, scoring, selectors, services
 from .forms import TRANSFER_ONLY, SignupForm, SubmissionDetailsForm, SubmissionForm
 from .models import Benchmark, Strategy, Submission, Track
 from .ratelimits import limited
@@ -34,13 +31,25 @@ from .ratelimits import limited
 
 def home(request: HttpRequest) -> HttpResponse:
     tracks = selectors.home_track_list()
+    key = selectors.home_key(tracks)
+    if responses.shared_reader(request):
+        page = memo.pages.get(responses.page_key(request, key), lambda: _page_body(_home(request, tracks, key)))
+        return responses.serve(request, page, vary_cookie=True)
+    return _home(request, tracks, key)
+
+
+def _home(request: HttpRequest, tracks: list[Track], key: tuple) -> HttpResponse:
     cards = memo.boards.get(
-        selectors.home_key(tracks),
+        key,
         lambda: mark_safe(
             render_to_string("includes/home_cards.html", {"summaries": selectors.home_tracks(tracks)}, request)
         ),
     )
     return render(request, "leaderboard/home.html", {"cards": cards})
+
+
+def _page_body(response: HttpResponse) -> responses.Body:
+    return responses.body(response.content, response["Content-Type"])
 
 
 def benchmark_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -66,6 +75,15 @@ def _ranked(request: HttpRequest, track: Track) -> list:
 
 def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
     track = get_object_or_404(Track.objects.select_related("benchmark", "split"), slug=slug)
+    if responses.shared_reader(request):
+        key = responses.page_key(request, selectors.track_page_key(track))
+        return responses.serve(
+            request, memo.pages.get(key, lambda: _page_body(_track_page(request, track))), vary_cookie=True
+        )
+    return _track_page(request, track)
+
+
+def _track_page(request: HttpRequest, track: Track) -> HttpResponse:
     ranked = _ranked(request, track)
     page = Paginator(ranked, LEADERBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
@@ -168,35 +186,10 @@ def track_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404("Leaderboards download as .csv or .json.")
     track = get_object_or_404(Track.objects.select_related("benchmark"), slug=slug)
-    filters = _filters(request)
-    body = memo.boards.get(
-        selectors.board_key(track, fmt, *filters.values()),
-        lambda: _leaderboard_file(track, fmt, selectors.leaderboard_records(track, _ranked(request, track))),
-    )
-    if fmt == "json":
-        return HttpResponse(body, content_type="application/json")
-    response = HttpResponse(body, content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{track.slug}-leaderboard.csv"'
+    response = responses.serve(request, downloads.leaderboard_body(track, fmt, **_filters(request)))
+    if fmt == "csv":
+        response["Content-Disposition"] = f'attachment; filename="{track.slug}-leaderboard.csv"'
     return response
-
-
-def _leaderboard_file(track: Track, fmt: str, records: list[dict]) -> bytes:
-    if fmt == "json":
-        return orjson.dumps({"track": track.slug, "subset": selectors.visible_subset(track), "rows": records})
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["rank", "method"])
-    writer.writeheader()
-    writer.writerows({name: csv_cell(value) for name, value in record.items()} for record in records)
-    return buffer.getvalue().encode()
-
-
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV Injection").
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula, made inert with a leading quote; numbers as they are."""
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def track_kit(request: HttpRequest, slug: str) -> HttpResponse:

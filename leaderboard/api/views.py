@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import mixins, parsers, permissions, renderers, routers, status, viewsets
@@ -26,7 +27,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from evaluator.protocols import get_spec
-from leaderboard import access, kits, memo, selectors, services
+from leaderboard import access, downloads, kits, responses, selectors, services
 from leaderboard.models import Benchmark, Score, Split, Submission, Track
 from leaderboard.ratelimits import TokenThrottle, UploadThrottle
 
@@ -44,6 +45,17 @@ class ZipRenderer(renderers.BaseRenderer):
     media_type = "application/zip"
     format = "zip"
     charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else renderers.JSONRenderer().render(data)
+
+
+class CsvRenderer(renderers.BaseRenderer):
+    """``?format=csv``: the leaderboard as the site's CSV download (lbclient's ``--csv``); errors still read as JSON."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return data if isinstance(data, bytes) else renderers.JSONRenderer().render(data)
@@ -113,10 +125,24 @@ class TrackViewSet(PublicViewSet):
         description="One row per participant, ranked as on the track's page. The private (full) subset can be "
         "asked for only once the hosts have revealed it.",
         parameters=[serializers.LeaderboardQuerySerializer],
-        responses={200: serializers.LeaderboardSerializer, **errors(400, 403, 404, 429)},
+        responses={
+            (200, "application/json"): serializers.LeaderboardSerializer,
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="?format=csv: the rows as the track's CSV download"
+            ),
+            **errors(400, 403, 404, 429),
+        },
     )
-    @action(detail=True, filter_backends=[], pagination_class=None)
-    def leaderboard(self, request: Request, slug: str) -> Response:
+    @action(
+        detail=True,
+        filter_backends=[],
+        pagination_class=None,
+        renderer_classes=[renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CsvRenderer],
+        # Not counted: the same board is the track page's unlimited download, and counting a read in
+        # the cache cost more than serving its kept body.
+        throttle_classes=[],
+    )
+    def leaderboard(self, request: Request, slug: str) -> HttpResponse:
         track = self.get_object()
         query = serializers.LeaderboardQuerySerializer(data=request.query_params, context={"track": track})
         query.is_valid(raise_exception=True)
@@ -124,28 +150,11 @@ class TrackViewSet(PublicViewSet):
         if subset == Score.Subset.FULL and not track.private_revealed:
             raise Refused("The private leaderboard is shown once the hosts reveal it.", field="subset", status_code=403)
         options = {name: query.validated_data.get(name) for name in ("sort", "strategy", "target_labels")}
-        body = memo.boards.get(
-            selectors.board_key(track, "api", subset, *options.values()),
-            lambda: orjson.dumps(self._leaderboard_data(track, subset, options)),
-        )
-        if request.accepted_renderer.format == "json":
-            return HttpResponse(body, content_type="application/json")
-        return Response(orjson.loads(body))
-
-    @staticmethod
-    def _leaderboard_data(track: Track, subset: str, options: dict) -> dict:
-        rows = selectors.leaderboard(track=track, subset=subset, **options)
-        columns = list(selectors.leaderboard_columns(track))
-        board = {
-            "track": track.slug,
-            "subset": subset,
-            "primary_metric": track.primary_metric,
-            "higher_is_better": track.higher_is_better,
-            "columns": columns,
-            "domains": [d.name for d in track.domains.order_by("position")] if track.is_transfer else [],
-            "rows": [{"rank": rank, "row": row} for rank, row in enumerate(rows, start=1)],
-        }
-        return serializers.LeaderboardSerializer(board, context={"columns": columns}).data
+        fmt = request.accepted_renderer.format
+        body = downloads.leaderboard_body(track, "csv" if fmt == "csv" else "api", subset=subset, **options)
+        if fmt in ("json", "csv"):
+            return responses.serve(request, body)
+        return Response(orjson.loads(body.content))
 
     @extend_schema(
         summary="A track's starter kit",

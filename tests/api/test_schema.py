@@ -109,6 +109,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_no_request_makes_a_server_error_or_an_undocumented_answer(case, site_data):
     pin_path_parameters(case, site_data.known)
     case.call_and_validate(
-        headers={"Authorization": f"Token {site_data.token}"},
+        # The WSGI transport does not undo a Content-Encoding as an HTTP client does: ask for none.
+        headers={"Authorization": f"Token {site_data.token}", "Accept-Encoding": "identity"},
         excluded_checks=[negative_data_rejection, positive_data_acceptance],
     )

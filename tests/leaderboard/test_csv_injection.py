@@ -23,17 +23,16 @@ def test_formula_cells_are_inert_in_the_csv_download(client, user, track, gt_dat
     body = client.get(reverse("track-download", args=[track.slug, "csv"])).content.decode()
     row = next(csv.DictReader(io.StringIO(body)))
     assert row["method"] == "'" + name
+    api = client.get(reverse("api:track-leaderboard", args=[track.slug]), {"format": "csv"})
+    assert api.content.decode() == body  # what lbclient --csv prints
     assert float(row[track.primary_metric]) >= 0  # numbers stay numbers
     assert client.get(reverse("track-download", args=[track.slug, "json"])).json()["rows"][0]["method"] == name
 
 
-def test_the_clients_csv_makes_formulas_inert_too():
-    board = {
-        "track": "t", "subset": "public", "primary_metric": "AP", "columns": ["AP", "gain"],
-        "rows": [{"rank": 1, "method": FORMULA, "participant": "@eve", "strategy": "as-is", "baseline": False,
-                  "submitted": "2026-01-01", "stats": {"AP": 0.5, "gain": -0.25}}],
-    }  # fmt: skip  # one leaderboard row, kept compact
+def test_the_clients_csv_is_the_sites_and_keeps_its_inert_cells():
+    site_csv = 'rank,method,participant,AP,gain\r\n1,"\'=HYPERLINK(""x"")",\'@eve,0.5,-0.25\r\n'
     out = io.StringIO()
-    lbclient.print_leaderboard(board, out, as_csv=True, columns=None)
+    lbclient.print_csv(site_csv, out, columns=["gain"])
     row = next(csv.DictReader(io.StringIO(out.getvalue())))
-    assert (row["method"], row["participant"], row["gain"]) == ("'" + FORMULA, "'@eve", "-0.25")
+    assert (row["method"], row["participant"], row["gain"]) == ('\'=HYPERLINK("x")', "'@eve", "-0.25")
+    assert "AP" not in row

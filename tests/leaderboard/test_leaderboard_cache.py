@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import gzip
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from leaderboard import services, tasks
-from leaderboard.models import Score, Submission, Track
+from leaderboard.models import Benchmark, Score, Submission, Track
 from tests.leaderboard.conftest import results_upload
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +100,57 @@ def test_triggers_raise_the_version_on_writes_made_in_sql(track, user):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE leaderboard_submission SET is_hidden = %s WHERE id = %s", [True, submission.pk])
     assert version() > before
+
+
+def test_readers_without_a_session_share_a_kept_page_and_signed_in_readers_see_their_own(client, user, track, gt_data):
+    score(user, track, gt_data, profile=1, seed=1, name="m")
+    url = reverse("track", args=[track.slug])
+    alice = Client()
+    alice.force_login(user)
+    for _ in range(2):  # each order: a kept page never carries a signed-in reader's parts, nor hides them
+        mine = alice.get(url).content.decode()
+        assert 'id="nav-logout"' in mine and "today," in mine and "to see your quota" not in mine
+        anonymous = client.get(url)
+        page = anonymous.content.decode()
+        assert 'id="nav-logout"' not in page and "today," not in page and "to see your quota" in page
+        assert not anonymous.cookies  # no session, no CSRF cookie
+    home = client.get(reverse("home"))
+    assert "nav-logout" not in home.content.decode() and "nav-logout" in alice.get(reverse("home")).content.decode()
+
+
+def test_kept_bodies_are_compressed_once_and_answer_304_until_the_board_changes(
+    client, user, other_user, track, gt_data
+):
+    score(user, track, gt_data, profile=1, seed=1, name="first-method")
+    etags = {}
+    for url in board_urls(track):
+        plain = client.get(url)
+        packed = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+        assert gzip.decompress(packed.content) == plain.content
+        assert packed["ETag"] == plain["ETag"]
+        assert client.get(url, HTTP_IF_NONE_MATCH=plain["ETag"]).status_code == 304
+        etags[url] = plain["ETag"]
+
+    score(other_user, track, gt_data, profile=3, seed=2, name="second-method")
+    for url, etag in etags.items():
+        fresh = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert fresh.status_code == 200 and fresh["ETag"] != etag
+        assert "second-method" in fresh.content.decode()
+
+
+def test_a_kept_track_page_follows_the_track_its_benchmark_and_the_clock(client, track):
+    url = reverse("track", args=[track.slug])
+    assert "open for submissions" in client.get(url).content.decode()
+    # Writes that raise no board version: the hosts edit the track or its benchmark, the opening date moves.
+    Track.objects.filter(pk=track.pk).update(name="A renamed track", opens_at=timezone.now() + timedelta(days=1))
+    Benchmark.objects.filter(pk=track.benchmark_id).update(citation="Cite this, renamed.")
+    page = client.get(url).content.decode()
+    assert "A renamed track" in page and "Cite this, renamed." in page and "upcoming: submissions open on" in page
+
+
+def test_the_api_leaderboard_is_not_counted_against_the_api_limit(client, track, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "api-anon": "2/d"}
+    board = reverse("api:track-leaderboard", args=[track.slug])
+    assert [client.get(board).status_code for _ in range(4)] == [200] * 4
+    assert [client.get(reverse("api:track-list")).status_code for _ in range(3)] == [200, 200, 429]

@@ -41,7 +41,7 @@ def test_leaderboard_downloads(client, track, scored_submission):
     assert data["rows"][0]["method"] == "Cascade R-CNN"
     assert data["rows"][0]["AP"] == scored_submission.scores.get(subset="public").primary_value
     csv_text = client.get(reverse("track-download", args=[track.slug, "csv"])).content.decode()
-    assert csv_text.splitlines()[0].startswith("rank,method,participant")
+    assert csv_text.splitlines()[0].startswith("rank,submission,method,participant")
     assert client.get(reverse("track-download", args=[track.slug, "xml"])).status_code == 404
 
 
