@@ -9,17 +9,19 @@ database on that server and the Redis broker.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -93,19 +95,35 @@ class Stack:
 
     # -- lifecycle ---------------------------------------------------------
     def start(self, *, beat: bool = False) -> Stack:
-        if self._db_name:
-            _run_sql(self._pg_admin_url, f'CREATE DATABASE "{self._db_name}"')
-        self.manage("migrate", "--noinput")
-        self.manage("collectstatic", "--noinput")
+        self._create_database()
+        self.env["STATIC_ROOT"] = _template("static", lambda: _collected_static(self))
         self.start_web()
         self.start_worker(beat=beat)
         return self
 
-    def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _create_database(self) -> None:
+        """A migrated database: a copy of this process's template, or migrated here on a private server."""
+        if self._db_name is None:
+            template = _template("embedded", lambda: _sqlite_template(self))
+            with (
+                closing(sqlite3.connect(template)) as source,
+                closing(sqlite3.connect(self.root / "db.sqlite3")) as copy,
+            ):
+                source.backup(copy)
+        elif self._services["DATABASE_URL"] is None:
+            template = _template(f"services {self._pg_admin_url}", lambda: _postgres_template(self))
+            _run_sql(self._pg_admin_url, f'CREATE DATABASE "{self._db_name}" TEMPLATE "{template}"')
+        else:
+            _run_sql(self._pg_admin_url, f'CREATE DATABASE "{self._db_name}"')
+            self.manage("migrate", "--noinput")
+
+    def manage(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [PYTHON, "manage.py", *args],
             cwd=PROJECT_ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
             timeout=600,
@@ -216,6 +234,41 @@ def deployed(
     finally:
         # A private server the test killed goes with its whole cluster: no database to drop there.
         stack.stop(drop_database=database_url is None)
+
+
+# What every stack of this process starts from (migrated databases, the static files: no test
+# changes them), made by the first stack that needs it.
+_templates: dict[str, str] = {}
+_made_here = Path(tempfile.mkdtemp(prefix="lb-stack-templates-"))
+atexit.register(shutil.rmtree, _made_here, ignore_errors=True)
+
+
+def _template(key: str, make: Callable[[], str]) -> str:
+    if key not in _templates:
+        _templates[key] = make()
+    return _templates[key]
+
+
+def _sqlite_template(stack: Stack) -> str:
+    path = _made_here / "template.sqlite3"
+    stack.manage("migrate", "--noinput", env={"DATABASE_URL": f"sqlite:///{path}"})
+    return str(path)
+
+
+def _postgres_template(stack: Stack) -> str:
+    admin_url = stack._pg_admin_url
+    assert admin_url is not None
+    name = f"lb_it_template_{uuid.uuid4().hex[:10]}"
+    _run_sql(admin_url, f'CREATE DATABASE "{name}"')
+    atexit.register(_run_sql, admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    stack.manage("migrate", "--noinput", env={"DATABASE_URL": _with_database(admin_url, name)})
+    return name
+
+
+def _collected_static(stack: Stack) -> str:
+    folder = _made_here / "static"
+    stack.manage("collectstatic", "--noinput", env={"STATIC_ROOT": str(folder)})
+    return str(folder)
 
 
 def _with_database(url: str, name: str) -> str:
