@@ -47,11 +47,15 @@ class Memo:
 boards = Memo(48)
 # Whole pages for readers without a session (responses.shared_reader), keyed by responses.page_key.
 pages = Memo(64)
-# Submissions' plot data, compressed, keyed by the plotted score (a score row never changes).
-plots = Memo(64)
+# Bodies derived from score rows (plot data, the API's scores), keyed by the rows' ids and
+# creation times: a score row never changes (leaderboard/payloads.py).
+payloads = Memo(64)
+# Parts of pages shown alike to many viewers, keyed by a digest of everything they show.
+fragments = Memo(256)
 
 
 def clear() -> None:
     boards.clear()
     pages.clear()
-    plots.clear()
+    payloads.clear()
+    fragments.clear()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, When, Window
 from django.db.models.fields.json import KT
@@ -300,36 +299,9 @@ def visible_scores(
     return _visible(user, submission, scores)
 
 
-def submission_plots(
-    user: AbstractBaseUser | AnonymousUser, submission: Submission, score_id: int | None = None
-) -> tuple[str, bytes] | None:
-    """The plot data of a submission's page (curves, explorer and per-class table of one visible
-    score: ``score_id``, or the first), as gzip-compressed JSON, with an ETag naming that score:
-    a score row never changes once written.
-
-    None when the viewer may see no such score. ``submission`` must be visible to ``user``.
-    """
-    scores = visible_scores(user, submission, plot_data=False)
-    plotted = next((s for s in scores if score_id is None or s.pk == score_id), None)
-    if plotted is None:
-        return None
-    # its curves, explorer data and per-class table are read only when not cached
-    etag = f'"plots-{plotted.pk}-{plotted.created_at.timestamp():.6f}"'
-
-    def build() -> bytes:
-        data = {
-            "score": plotted.pk,
-            "subset": plotted.subset,
-            "curves": plotted.curves,
-            "explorer": None if submission.track.is_transfer else plotted.explorer,
-            "per_class": plotted.per_class,
-        }
-        return gzip.compress(orjson.dumps(data), compresslevel=6, mtime=0)
-
-    return etag, memo.plots.get(("plots", etag), build)
-
-
 def visible_transfer_scores(user: AbstractBaseUser | AnonymousUser, submission: Submission) -> list[TransferScore]:
+    if not submission.track.is_transfer:
+        return []  # only transfer tracks derive them
     return _visible(user, submission, submission.transfer_scores.filter(is_current=True))
 
 
@@ -523,10 +495,19 @@ def _figure(track: Track, name: str, stats: dict[str, Any]) -> Figure:
 
 
 def submission_rank(submission: Submission, subset: str) -> tuple[int | None, int]:
-    """The submission's place on its track's leaderboard (None when another entry of its author counts) and the number of entries."""
-    ranked = list(leaderboard_rows(track=submission.track, subset=subset).values_list("submission_id", flat=True))
-    rank = ranked.index(submission.pk) + 1 if submission.pk in ranked else None
-    return rank, len(ranked)
+    """The submission's place on its track's leaderboard (None when another entry of its author counts) and the number of entries.
+
+    Read from the board kept for the track's current version: ``submission.track`` must be read in
+    the current request.
+    """
+    track = submission.track
+
+    def build() -> dict[int, int]:
+        rows = leaderboard(track=track, subset=subset)
+        return {row.submission_id: rank for rank, row in enumerate(rows, start=1)}
+
+    ranks = memo.boards.get(board_key(track, "ranks", subset), build)
+    return ranks.get(submission.pk), len(ranks)
 
 
 def _plot_label(score: Score, transfer_track: bool) -> str:
@@ -565,3 +546,27 @@ def submission_summary(
         headline=[_figure(track, name, lead.stats) for name in names if name != track.primary_metric],
         plot_choices=[PlotChoice(score.pk, _plot_label(score, track.is_transfer)) for score in ordered],
     )
+
+
+def submission_body_key(shown: dict[str, Any]) -> str:
+    """A key naming everything the submission page's summary, curves and details show (its context ``shown``).
+
+    Score rows never change, so each is named by its id and time; the rest is named by value:
+    the figures and rank of the summary, the matrix, the submission's text and links, the track
+    settings the directions and labels follow.
+    """
+    submission, track = shown["submission"], shown["track"]
+    lead = shown["lead_transfer"]
+    named = (
+        submission.pk,
+        submission.description,
+        submission.paper_url,
+        submission.code_url,
+        (track.pk, track.kind, track.protocol, track.primary_metric, track.higher_is_better, track.matrix_metric),
+        [(s.pk, s.created_at.timestamp(), s.split.name, s.split.domain) for s in shown["scores"]],
+        (lead.pk, lead.created_at.timestamp()) if lead else None,
+        shown["summary"],
+        shown["matrix_plot"],
+        shown["matrix_metric"],
+    )
+    return "submission-body-" + hashlib.blake2b(repr(named).encode(), digest_size=16).hexdigest()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import re
 
 from django.conf import settings
@@ -11,10 +10,9 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -23,7 +21,7 @@ import evaluator
 import evaluator.guide
 from evaluator.protocols import get_spec
 
-from . import access, charts, downloads, glossary, kits, memo, responses, scoring, selectors, services
+from . import access, charts, downloads, glossary, kits, memo, payloads, responses, scoring, selectors, services
 from .forms import TRANSFER_ONLY, SignupForm, SubmissionDetailsForm, SubmissionForm
 from .models import Benchmark, Strategy, Submission, Track
 from .ratelimits import limited
@@ -217,15 +215,30 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     transfer_scores = selectors.visible_transfer_scores(request.user, submission)
     track = submission.track
     lead = transfer_scores[0] if transfer_scores else None
-    context = {
+    summary = selectors.submission_summary(request.user, submission, scores, transfer_scores)
+    shown = {
         "submission": submission,
         "track": track,
         "scores": scores,
         "lead_transfer": lead,
         "matrix_plot": charts.matrix_plot(lead, track) if lead else None,
         "matrix_metric": scoring.matrix_metric(track) if track.is_transfer else "",
-        "summary": selectors.submission_summary(request.user, submission, scores, transfer_scores),
+        "summary": summary,
         "spec": get_spec(track.protocol),
+    }
+    # The summary, curves and details are the same for every viewer shown these scores: rendered
+    # once per key, without the request, so that nothing of one viewer's reaches another.
+    body = (
+        memo.fragments.get(
+            selectors.submission_body_key(shown),
+            lambda: mark_safe(render_to_string("includes/submission_body.html", shown)),
+        )
+        if summary
+        else ""
+    )
+    context = {
+        **shown,
+        "body": body,
         "history": selectors.score_history(submission) if request.user.is_staff else [],
         "is_owner": request.user.is_authenticated and request.user.pk == submission.user_id,
     }
@@ -238,21 +251,10 @@ def submission_plots(request: HttpRequest, pk: int) -> HttpResponse:
     the first by default), kept out of the page's HTML and cached by ETag."""
     wanted = request.GET.get("score", "")
     score_id = int(wanted) if wanted.isascii() and wanted.isdigit() else None
-    plots = selectors.submission_plots(request.user, _visible_submission(request, pk), score_id)
+    plots = payloads.submission_plots(request.user, _visible_submission(request, pk), score_id)
     if plots is None:
         raise Http404("No scores to plot.")
-    etag, compressed = plots
-    if etag in request.headers.get("If-None-Match", ""):
-        response = HttpResponseNotModified()
-    elif "gzip" in request.headers.get("Accept-Encoding", ""):
-        response = HttpResponse(compressed, content_type="application/json")
-        response["Content-Encoding"] = "gzip"
-    else:
-        response = HttpResponse(gzip.decompress(compressed), content_type="application/json")
-    response["ETag"] = etag
-    response["Cache-Control"] = "private, no-cache"
-    patch_vary_headers(response, ["Accept-Encoding", "Cookie"])
-    return response
+    return payloads.serve_private(request, plots)
 
 
 def glossary_page(request: HttpRequest) -> HttpResponse:

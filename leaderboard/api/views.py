@@ -26,8 +26,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from evaluator.protocols import get_spec
-from leaderboard import access, downloads, kits, responses, selectors, services
+from leaderboard import access, downloads, kits, payloads, responses, selectors, services
 from leaderboard.models import Benchmark, Score, Split, Submission, Track
 from leaderboard.ratelimits import TokenThrottle, UploadThrottle
 
@@ -237,6 +236,12 @@ class SubmissionViewSet(
             raise NotFound("No such submission.")
         return submission
 
+    def retrieve(self, request: Request, *args, **kwargs) -> HttpResponse:
+        body = payloads.submission_detail(request.user, self.get_object(), request.build_absolute_uri)
+        if request.accepted_renderer.format == "json":
+            return HttpResponse(orjson.dumps(body), content_type="application/json")
+        return Response(body)
+
     def _owned(self, pk: str) -> Submission:
         submission = selectors.submission_get_for_owner(self.request.user, int(pk))
         if submission is None:
@@ -303,15 +308,11 @@ class SubmissionViewSet(
         responses={200: serializers.SubmissionScoresSerializer, **errors(404, 429)},
     )
     @action(detail=True, filter_backends=[], pagination_class=None)
-    def scores(self, request: Request, pk: str) -> Response:
-        submission = self.get_object()
-        data = {
-            "submission": submission,
-            "stat_names": list(get_spec(submission.track.protocol).stat_names),
-            "scores": selectors.visible_scores(request.user, submission),
-            "transfer_scores": selectors.visible_transfer_scores(request.user, submission),
-        }
-        return Response(serializers.SubmissionScoresSerializer(data).data)
+    def scores(self, request: Request, pk: str) -> HttpResponse:
+        kept = payloads.submission_scores(request.user, self.get_object())
+        if request.accepted_renderer.format == "json":
+            return payloads.serve_private(request, kept)
+        return Response(orjson.loads(kept.content))
 
     @extend_schema(
         summary="Cancel your queued or running submission",
