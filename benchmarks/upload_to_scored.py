@@ -165,7 +165,7 @@ def stage_times(submission) -> list[tuple[str, float]]:
     import evaluator
     from evaluator.warmup import warm_up
     from leaderboard import ground_truth
-    from leaderboard.explorer import explorer_data
+    from leaderboard.explorer import explorer_subsets
     from leaderboard.models import Score
 
     warm_up()
@@ -193,8 +193,7 @@ def stage_times(submission) -> list[tuple[str, float]]:
         resamples=settings.SCORING_BOOTSTRAP_RESAMPLES,
         matches=matches,
     )
-    for name, images in subsets.items():
-        timed(f"explorer ({name})", explorer_data, track.protocol, gt, results, images, matches)
+    timed("explorer (both splits)", explorer_subsets, track.protocol, gt, results, subsets, matches)
     for name, (evaluation, _) in scored.items():
         timed(f"to_dict ({name})", evaluation.to_dict)
     return times

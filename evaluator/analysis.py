@@ -968,7 +968,7 @@ def miss_rate_fppi(
     """
     num_images = len(data.image_ids)
     matches = _matches_at(data, matches, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=True)
-    order = np.lexsort((np.arange(len(matches.score)), -matches.score))
+    order = np.argsort(-matches.score, kind="stable")
     status, category = matches.status[order], matches.category[order]
     num_gt = _counted_gt(data)
     classes = tuple(

@@ -22,6 +22,7 @@ needs a positive and a negative image).
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -54,13 +55,18 @@ class RocCurve:
         """The curve through fewer points, each (but the last, every image) at least
         ``min_step`` pairs below the previous one, so that no step resolves a single
         detection; the AUC stays the exact one."""
-        scored = self.scored
+        scored = self.scored.tolist()
         keep = np.zeros(len(scored), dtype=bool)
         keep[0] = keep[-1] = True
-        last = 0
-        for i in range(1, len(scored) - 1):
-            if scored[i] - last >= min_step and scored[-1] - scored[i] >= min_step:
-                keep[i], last = True, scored[i]
+        # ``scored`` never falls: the next point kept is the first at least ``min_step`` above
+        # the last one kept, unless it is within ``min_step`` of the end (then so are all after it).
+        i, last = 1, 0
+        while True:
+            i = bisect.bisect_left(scored, last + min_step, lo=i)
+            if i >= len(scored) - 1 or scored[-1] - scored[i] < min_step:
+                break
+            keep[i], last = True, scored[i]
+            i += 1
         return replace(
             self, fpr=self.fpr[keep], tpr=self.tpr[keep], thresholds=self.thresholds[keep], scored=self.scored[keep]
         )

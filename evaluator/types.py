@@ -16,6 +16,13 @@ import numpy as np
 
 def json_safe(value: Any) -> Any:
     """Convert numpy scalars/arrays, tuples and non-finite floats to JSON-ready values."""
+    kind = type(value)
+    if kind is int or kind is str or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is np.ndarray and (value.dtype.kind in "biu" or (value.dtype.kind == "f" and np.isfinite(value).all())):
+        return value.tolist()
     if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -81,12 +81,7 @@ def _per_class_held(counts: dict[str, np.ndarray], entered: np.ndarray) -> dict[
 def _class_entered(data: Any, thresholds: np.ndarray) -> np.ndarray:
     """[K x T]: detections of each class scoring at least each threshold."""
     scores = data.detections.score if data.detections.score is not None else np.zeros(len(data.detections.category))
-    return np.array(
-        [
-            (scores[data.detections.category == k][:, None] >= thresholds[None, :]).sum(axis=0)
-            for k in range(len(data.category_names))
-        ]
-    ).reshape(len(data.category_names), len(thresholds))
+    return analysis.count_at_least(data.detections.category, len(data.category_names), scores, thresholds)
 
 
 def _best(overall: dict[str, list], thresholds: np.ndarray) -> dict[str, float | None]:

@@ -161,7 +161,10 @@ class _Detections:
         sub.bbox = self.bbox[keep]
         sub.score = self.score[keep]
         sub.area = self.area[keep]
-        sub._sort_by_category(num_categories)
+        # the rows kept keep their order, so the sort by (category, -score) is this one's restricted
+        rows = self.by_category[keep[self.by_category]]
+        sub.by_category = (np.cumsum(keep) - 1)[rows]
+        sub.category_start = np.searchsorted(sub.category[sub.by_category], np.arange(num_categories + 1))
         return sub
 
 

@@ -56,9 +56,10 @@ MAX_DETS = (100,)
 CURVE_STEP = 4  # every 4th of the 101 recall points: 0, .04, ..., 1
 
 
-def _with_confusions(gt: CocoGroundTruth, dets: coco._Detections, *, same_supercategory: bool) -> CocoGroundTruth:
+def _with_confusions(gt: CocoGroundTruth, dets: coco._Detections) -> tuple[CocoGroundTruth, CocoGroundTruth]:
     """``gt`` plus, in each (image, category) group with detections, the image's objects of
-    other categories (of the same supercategory only, if asked) as ignored objects."""
+    other categories of the same supercategory (Sim), or of any other category (Oth), as
+    ignored objects."""
     num_k = len(gt.category_ids)
     groups = np.unique(dets.key)
     group_image, group_category = groups // num_k, groups % num_k
@@ -70,25 +71,29 @@ def _with_confusions(gt: CocoGroundTruth, dets: coco._Detections, *, same_superc
     source = by_image[start[group_image][owner] + offset]
     target = group_category[owner]
     keep = gt.ann_category[source] != target
-    if same_supercategory:
-        family = _families(gt)
-        keep &= family[gt.ann_category[source]] == family[target]
     source, target = source[keep], target[keep]
+    family = _families(gt)
+    similar = np.concatenate([np.ones(len(gt.ann_id), dtype=bool), family[gt.ann_category[source]] == family[target]])
 
     row = np.concatenate([np.arange(len(gt.ann_id)), source])
     image = gt.ann_image[row]
     category = np.concatenate([gt.ann_category, target])
+    # (group, row) pairs are distinct, so Sim's order is Oth's with the other objects left out
     order = np.lexsort((row, image * num_k + category))
     area = np.concatenate([gt.area, np.full(len(source), -np.inf)])
-    return replace(
-        gt,
-        ann_image=frozen(image[order]),
-        ann_category=frozen(category[order]),
-        ann_id=frozen(gt.ann_id[row][order]),
-        bbox=frozen(gt.bbox[row][order]),
-        area=frozen(area[order]),
-        iscrowd=frozen(gt.iscrowd[row][order]),
-    )
+
+    def extended(rows: np.ndarray) -> CocoGroundTruth:
+        return replace(
+            gt,
+            ann_image=frozen(image[rows]),
+            ann_category=frozen(category[rows]),
+            ann_id=frozen(gt.ann_id[row][rows]),
+            bbox=frozen(gt.bbox[row][rows]),
+            area=frozen(area[rows]),
+            iscrowd=frozen(gt.iscrowd[row][rows]),
+        )
+
+    return extended(order[similar[order]]), extended(order)
 
 
 def _families(gt: CocoGroundTruth) -> np.ndarray:
@@ -121,8 +126,9 @@ def precision_arrays(gt: CocoGroundTruth, results: CocoResults, matches: coco.Ma
     precision = np.empty((len(ERROR_TYPES), len(coco.RECALL_THRESHOLDS), len(gt.category_ids), len(coco.AREA_RANGES)))
     precision[:3] = _precision(gt, dets, IOU_THRESHOLDS)
     one = IOU_THRESHOLDS[-1:]
-    precision[3] = _precision(gt, dets, one, _with_confusions(gt, dets, same_supercategory=True))[0]
-    precision[4] = _precision(gt, dets, one, _with_confusions(gt, dets, same_supercategory=False))[0]
+    similar, other = _with_confusions(gt, dets)
+    precision[3] = _precision(gt, dets, one, similar)[0]
+    precision[4] = _precision(gt, dets, one, other)[0]
     return _complete(precision)
 
 
@@ -133,11 +139,12 @@ def breakdown_matches(matches: coco.Matches) -> coco.Matches:
     gt, dets = matches.gt, matches.dets
     shared = [int(np.flatnonzero(iou == coco.IOU_THRESHOLDS)[0]) for iou in IOU_THRESHOLDS[:2]]
     one = IOU_THRESHOLDS[-1:]
+    similar, other = _with_confusions(gt, dets)
     settings = [
         (matches.matched[:, shared], matches.ignored[:, shared]),
         coco._match(gt, dets, one),
-        coco._match(_with_confusions(gt, dets, same_supercategory=True), dets, one),
-        coco._match(_with_confusions(gt, dets, same_supercategory=False), dets, one),
+        coco._match(similar, dets, one),
+        coco._match(other, dets, one),
     ]
     matched = np.ascontiguousarray(np.concatenate([m for m, _ in settings], axis=1))
     ignored = np.ascontiguousarray(np.concatenate([i for _, i in settings], axis=1))

@@ -143,3 +143,30 @@ def test_coarse_curve_steps_by_enough_pairs_and_keeps_the_auc():
     kept = {float(t): (f, p) for t, f, p in zip(curve.thresholds, curve.fpr, curve.tpr, strict=True)}
     for t, f, p in zip(coarse.thresholds, coarse.fpr, coarse.tpr, strict=True):
         assert kept[float(t)] == (f, p)  # points of the exact curve
+
+
+def _coarse_by_every_point(scored: np.ndarray, min_step: int) -> np.ndarray:
+    """The points ``coarse`` keeps, by its rule checked at every point in turn."""
+    keep = np.zeros(len(scored), dtype=bool)
+    keep[0] = keep[-1] = True
+    last = 0
+    for i in range(1, len(scored) - 1):
+        if scored[i] - last >= min_step and scored[-1] - scored[i] >= min_step:
+            keep[i], last = True, scored[i]
+    return keep
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    labels=st.lists(st.booleans(), min_size=1, max_size=300),
+    ties=st.integers(1, 40),
+    min_step=st.integers(1, 30),
+    seed=st.integers(0, 1000),
+)
+def test_coarse_keeps_the_points_of_its_rule(labels, ties, min_step, seed):
+    scores = np.random.default_rng(seed).integers(0, ties, len(labels)).astype(np.float64)
+    curve = roc.roc_curve("c", np.array(labels), scores)
+    keep = _coarse_by_every_point(curve.scored, min_step)
+    coarse = curve.coarse(min_step)
+    np.testing.assert_array_equal(coarse.scored, curve.scored[keep])
+    np.testing.assert_array_equal(coarse.fpr, curve.fpr[keep])
