@@ -248,12 +248,16 @@ def home_track_list() -> list[Track]:
     return list(Track.objects.select_related("benchmark", "split").order_by("benchmark__name", "name"))
 
 
-def home_key(tracks: list[Track]) -> tuple:
-    """Everything the home page's cards show: each board, and the names and labels around it."""
-    return (
-        "home",
-        *((board_key(t), t.name, t.slug, t.benchmark.name, t.benchmark.is_demo) for t in tracks),
-    )
+# Of each track: what ranks its board (as in board_key) and what the home page's cards show around it.
+_HOME_FIELDS = (
+    "pk", "leaderboard_version", "kind", "selection", "higher_is_better", "primary_metric", "private_revealed",
+    "name", "slug", "benchmark__name", "benchmark__is_demo",
+)  # fmt: skip  # a list of names
+
+
+def home_key() -> tuple:
+    """Everything the home page's cards show, in one query of plain values (no model to build)."""
+    return ("home", *Track.objects.order_by("benchmark__name", "name").values_list(*_HOME_FIELDS))
 
 
 def home_tracks(tracks: list[Track] | None = None) -> list[TrackSummary]:

@@ -28,19 +28,18 @@ from .ratelimits import limited
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    tracks = selectors.home_track_list()
-    key = selectors.home_key(tracks)
+    key = selectors.home_key()
     if responses.shared_reader(request):
-        page = memo.pages.get(responses.page_key(request, key), lambda: _page_body(_home(request, tracks, key)))
+        page = memo.pages.get(responses.page_key(request, key), lambda: _page_body(_home(request, key)))
         return responses.serve(request, page, vary_cookie=True)
-    return _home(request, tracks, key)
+    return _home(request, key)
 
 
-def _home(request: HttpRequest, tracks: list[Track], key: tuple) -> HttpResponse:
+def _home(request: HttpRequest, key: tuple) -> HttpResponse:
     cards = memo.boards.get(
         key,
         lambda: mark_safe(
-            render_to_string("includes/home_cards.html", {"summaries": selectors.home_tracks(tracks)}, request)
+            render_to_string("includes/home_cards.html", {"summaries": selectors.home_tracks()}, request)
         ),
     )
     return render(request, "leaderboard/home.html", {"cards": cards})

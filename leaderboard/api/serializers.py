@@ -146,31 +146,31 @@ class LeaderboardQuerySerializer(serializers.Serializer):
 
 
 class LeaderboardRowSerializer(serializers.Serializer):
+    """The schema of one entry of selectors.leaderboard_entries, which the API returns as it is."""
+
     rank = serializers.IntegerField()
-    submission = serializers.IntegerField(source="row.submission_id")
-    method = serializers.CharField(source="row.submission.method_name")
-    participant = serializers.CharField(source="row.submission.user.username")
-    strategy = serializers.CharField(source="row.submission.strategy")
-    uses_target_labels = serializers.BooleanField(source="row.submission.uses_target_labels")
-    baseline = serializers.BooleanField(source="row.submission.is_baseline")
-    simulated = serializers.BooleanField(
-        source="row.submission.is_simulated", help_text="Generated detections (demo data), not a real model's output."
-    )
-    submitted = serializers.DateTimeField(source="row.submission.created_at")
-    paper_url = serializers.CharField(source="row.submission.paper_url")
-    code_url = serializers.CharField(source="row.submission.code_url")
-    ms_per_image = serializers.FloatField(source="row.submission.ms_per_image", allow_null=True)
-    primary_value = serializers.FloatField(source="row.primary_value", allow_null=True)
+    submission = serializers.IntegerField()
+    method = serializers.CharField()
+    participant = serializers.CharField()
+    strategy = serializers.CharField()
+    uses_target_labels = serializers.BooleanField()
+    baseline = serializers.BooleanField()
+    simulated = serializers.BooleanField(help_text="Generated detections (demo data), not a real model's output.")
+    submitted = serializers.DateTimeField()
+    paper_url = serializers.CharField()
+    code_url = serializers.CharField()
+    ms_per_image = serializers.FloatField(allow_null=True)
+    primary_value = serializers.FloatField(allow_null=True)
     stats = serializers.SerializerMethodField()
     matrix = serializers.SerializerMethodField(help_text="Transfer tracks: R[stage][domain].")
 
     @extend_schema_field(NUMBER_MAP)
-    def get_stats(self, item: dict) -> dict:
-        return {name: item["row"].stats.get(name) for name in self.context["columns"]}
+    def get_stats(self, entry: dict) -> dict:
+        return entry["stats"]
 
     @extend_schema_field({"type": "array", "items": {"type": "array", "items": {"type": "number", "nullable": True}}})
-    def get_matrix(self, item: dict) -> list:
-        return getattr(item["row"], "matrix", [])
+    def get_matrix(self, entry: dict) -> list:
+        return entry["matrix"]
 
 
 class LeaderboardSerializer(serializers.Serializer):
