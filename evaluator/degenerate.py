@@ -48,18 +48,18 @@ def box_warnings(results: Any, label: str | None = None) -> list[str]:
 
     label = label or results.source
     if isinstance(results, coco.CocoResults):
-        return _coco_like(label, results.bbox, results.image_id)
+        return _coco_like(label, results.xywh, results.image_id)
     if isinstance(results, voc.VocResults):
         xyxy = results.xyxy
         bad = np.flatnonzero((xyxy[:, 2] < xyxy[:, 0]) | (xyxy[:, 3] < xyxy[:, 1]))
-        names = [voc.VOC_CLASSES[k] if k < len(voc.VOC_CLASSES) else str(k) for k in results.class_index]
+        names = [voc.VOC_CLASSES[k] if k < len(voc.VOC_CLASSES) else str(k) for k in results.category_index]
         rule = "x2 < x1 or y2 < y1, scored as VOCevaldet scores them (false positives)"
         return _corners(label, bad, results.image_id, names, xyxy, rule)
     if isinstance(results, kitti.KittiResults):
         xyxy = results.xyxy
         bad = np.flatnonzero((xyxy[:, 2] <= xyxy[:, 0]) | (xyxy[:, 3] <= xyxy[:, 1]))
         rule = "x2 <= x1 or y2 <= y1, scored as evaluate_object.cpp scores them (no overlap)"
-        return _corners(label, bad, results.image_id, list(results.type_name), xyxy, rule)
+        return _corners(label, bad, results.image_id, list(results.category_name), xyxy, rule)
     if isinstance(results, kaist.KaistResults):
         return []  # the KAIST formats refuse boxes without a positive width and height
     return []

@@ -38,7 +38,7 @@ def _tiny_split() -> tuple[CocoGroundTruth, CocoResults]:
         source="warm-up",
         image_id=gt.image_ids[np.concatenate([gt.ann_image, gt.ann_image])],
         category_id=gt.category_ids[np.concatenate([gt.ann_category, gt.ann_category[::-1]])],
-        bbox=np.abs(detections),
+        xywh=np.abs(detections),
         score=rng.random(2 * objects),
     )
     return gt, results

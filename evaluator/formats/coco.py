@@ -77,12 +77,12 @@ class CocoGroundTruth:
 @dataclass(frozen=True, eq=False)
 class CocoResults:
     """Detections (D, upload order): ``image_id``, ``category_id`` int64 (the file's
-    ids), ``bbox`` float64 [D x 4] (x, y, w, h), ``score`` float64."""
+    ids), ``xywh`` float64 [D x 4] (the file's ``bbox``: x, y, width, height), ``score`` float64."""
 
     source: str
     image_id: np.ndarray
     category_id: np.ndarray
-    bbox: np.ndarray
+    xywh: np.ndarray
     score: np.ndarray
 
     def __len__(self) -> int:
@@ -272,7 +272,7 @@ def load_results(path: str | Path, gt: CocoGroundTruth | None) -> CocoResults:
         source=label,
         image_id=frozen(image_id.astype(np.int64)),
         category_id=frozen(category_id.astype(np.int64)),
-        bbox=frozen(bbox),
+        xywh=frozen(bbox),
         score=frozen(score),
     )
 

@@ -97,16 +97,16 @@ class KittiGroundTruth:
 @dataclass(frozen=True, eq=False)
 class KittiResults:
     """Detections (D, by file then line): ``image_id`` (str array, the file stem),
-    ``type_name`` (str array), ``alpha``, ``xyxy`` float64 [D x 4], ``score``;
+    ``category_name`` (str array, the line's type), ``xyxy`` float64 [D x 4], ``score``, ``alpha``;
     ``files`` the ids that had a file (possibly empty), sorted."""
 
     source: str
     files: tuple[str, ...]
     image_id: np.ndarray
-    type_name: np.ndarray
-    alpha: np.ndarray
+    category_name: np.ndarray
     xyxy: np.ndarray
     score: np.ndarray
+    alpha: np.ndarray
 
     def __len__(self) -> int:
         return len(self.image_id)
@@ -117,6 +117,25 @@ def _is_txt(member: Member) -> bool:
 
 
 # --------------------------------------------------------------------------- line parsing
+
+
+def _parse_files(
+    path: Path, members: list[Member], fields: int, problems: ProblemCollector
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Types, numbers [L x fields-1] and the index in ``members`` of the file of each line, over all the files."""
+    types: list[str] = []
+    rows: list[np.ndarray] = [np.zeros((0, fields - 1))]
+    owner: list[int] = []
+    for index, member in enumerate(members):
+        label = member_label(path, member)
+        file_types, file_rows = _parse_file(label, member.text(label), fields, problems)
+        types.extend(file_types)
+        rows.append(file_rows)
+        owner.extend([index] * len(file_rows))
+        if problems.full:
+            break
+    problems.raise_if_any()
+    return types, np.concatenate(rows), np.array(owner, dtype=np.int64)
 
 
 def _parse_file(label: str, text: str, fields: int, problems: ProblemCollector) -> tuple[list[str], np.ndarray]:
@@ -278,24 +297,11 @@ def load_ground_truth(path: str | Path, image_ids: Iterable[str | int] | str | P
             problems.add_in(path.name, "", f"image {i} of the image list has no {LABEL_FOLDER}/{i}.txt label file")
         problems.count += max(0, len(missing) - MAX_PROBLEMS)
         problems.raise_if_any()
-    box_image: list[int] = []
-    types: list[str] = []
-    rows: list[np.ndarray] = [np.zeros((0, GT_FIELDS - 1))]
-    for index, image_id in enumerate(ids):
-        member = by_id[image_id]
-        label = member_label(path, member)
-        file_types, file_rows = _parse_file(label, member.text(label), GT_FIELDS, problems)
-        types.extend(file_types)
-        rows.append(file_rows)
-        box_image.extend([index] * len(file_rows))
-        if problems.full:
-            break
-    problems.raise_if_any()
-    values = np.concatenate(rows)
+    types, values, box_image = _parse_files(path, [by_id[i] for i in ids], GT_FIELDS, problems)
     return KittiGroundTruth(
         source=path.name,
         image_ids=frozen(np.array(ids, dtype=str)),
-        box_image=frozen(np.array(box_image, dtype=np.int64)),
+        box_image=frozen(box_image),
         type_name=frozen(np.array(types, dtype=str)),
         truncation=frozen(values[:, 0].copy()),
         occlusion=frozen(values[:, 1].astype(np.int64)),
@@ -333,24 +339,12 @@ def load_results(path: str | Path, gt: KittiGroundTruth | None) -> KittiResults:
             )
         seen.setdefault(member.stem, member.name)
     problems.raise_if_any()
-    image_id: list[str] = []
-    types: list[str] = []
-    rows: list[np.ndarray] = [np.zeros((0, RESULT_FIELDS - 1))]
-    for member in members:
-        label = member_label(path, member)
-        file_types, file_rows = _parse_file(label, member.text(label), RESULT_FIELDS, problems)
-        types.extend(file_types)
-        rows.append(file_rows)
-        image_id.extend([member.stem] * len(file_rows))
-        if problems.full:
-            break
-    problems.raise_if_any()
-    values = np.concatenate(rows)
+    types, values, file_index = _parse_files(path, members, RESULT_FIELDS, problems)
     return KittiResults(
         source=path.name,
         files=tuple(sorted(seen)),
-        image_id=frozen(np.array(image_id, dtype=str)),
-        type_name=frozen(np.array(types, dtype=str)),
+        image_id=frozen(np.array([m.stem for m in members], dtype=str)[file_index]),
+        category_name=frozen(np.array(types, dtype=str)),
         alpha=frozen(values[:, 2].copy()),
         xyxy=frozen(values[:, 3:7].copy()),
         score=frozen(values[:, 14].copy()),

@@ -149,8 +149,8 @@ class VocGroundTruth:
 
 @dataclass(frozen=True, eq=False)
 class VocResults:
-    """Detections (D): ``image_id`` str, ``class_index`` int64 into :data:`VOC_CLASSES`,
-    ``score`` float64, ``xyxy`` float64 [D x 4] in VOC pixel coordinates.
+    """Detections (D): ``image_id`` str, ``category_index`` int64 into :data:`VOC_CLASSES`,
+    ``xyxy`` float64 [D x 4] in VOC pixel coordinates, ``score`` float64.
 
     Order: for ``voc-txt`` the class files in class order, lines in file order; for
     ``coco-json`` the records' order. Ties in score rank in this order.
@@ -159,9 +159,9 @@ class VocResults:
     source: str
     format: str
     image_id: np.ndarray
-    class_index: np.ndarray
-    score: np.ndarray
+    category_index: np.ndarray
     xyxy: np.ndarray
+    score: np.ndarray
 
     def __len__(self) -> int:
         return len(self.image_id)
@@ -411,7 +411,7 @@ def _load_class_files(path: Path, members: list[Member], gt: VocGroundTruth | No
         source=path.name,
         format=TXT_FORMAT,
         image_id=frozen(np.concatenate(ids)),
-        class_index=frozen(np.concatenate(classes)),
+        category_index=frozen(np.concatenate(classes)),
         score=frozen(np.ascontiguousarray(table[:, 0])),
         xyxy=frozen(np.ascontiguousarray(table[:, 1:5])),
     )
@@ -516,7 +516,7 @@ def _load_json(label: str, member: Member, gt: VocGroundTruth | None) -> VocResu
         source=label,
         format=JSON_FORMAT,
         image_id=frozen(image_ids),
-        class_index=frozen(np.asarray(classes, dtype=np.int64)),
+        category_index=frozen(np.asarray(classes, dtype=np.int64)),
         score=frozen(np.ascontiguousarray(table[:, 0])),
         xyxy=frozen(np.ascontiguousarray(table[:, 1:5])),
     )

@@ -101,7 +101,7 @@ def restrict(
     sub_results = replace(
         results,
         image_id=frozen(np.asarray(gt.image_ids, dtype=str)[found[keep_det]]),
-        class_index=frozen(results.class_index[keep_det]),
+        category_index=frozen(results.category_index[keep_det]),
         score=frozen(results.score[keep_det]),
         xyxy=frozen(results.xyxy[keep_det]),
     )
@@ -142,7 +142,7 @@ def best_overlaps(gt: VocGroundTruth, results: VocResults, image: np.ndarray) ->
     box_key = gt.box_image * num_classes + gt.box_class
     box_order = np.argsort(box_key, kind="stable")
     bounds = np.searchsorted(box_key[box_order], np.arange(gt.num_images * num_classes + 1))
-    det_key = image[known] * num_classes + results.class_index[known]
+    det_key = image[known] * num_classes + results.category_index[known]
     first = bounds[det_key]
     count = bounds[det_key + 1] - first
     has = count > 0
@@ -190,7 +190,7 @@ def match(gt: VocGroundTruth, results: VocResults, min_overlap: float = MIN_OVER
     image = gt.positions(results.image_id)
     ovmax, jmax = best_overlaps(gt, results, image)
     known = np.flatnonzero(image >= 0)
-    rank = known[np.lexsort((known, -results.score[known], results.class_index[known]))]
+    rank = known[np.lexsort((known, -results.score[known], results.category_index[known]))]
     hit = ovmax >= min_overlap
     on_difficult = np.zeros(len(results), dtype=bool)
     on_difficult[hit] = gt.difficult[jmax[hit]]
@@ -225,7 +225,7 @@ def class_curves(gt: VocGroundTruth, results: VocResults, matches: Matches, meth
     if method not in METHODS:
         raise ValueError(f"unknown AP method {method!r}; expected one of {METHODS}")
     npos = np.bincount(gt.box_class[~gt.difficult], minlength=gt.num_classes)
-    ranked_class = results.class_index[matches.rank]
+    ranked_class = results.category_index[matches.rank]
     bounds = np.searchsorted(ranked_class, np.arange(gt.num_classes + 1))
     curves = []
     for k, name in enumerate(gt.class_names):
@@ -295,7 +295,7 @@ def evaluate(gt: VocGroundTruth, results: VocResults, *, protocol: str, method: 
     curves = class_curves(gt, results, matches, method)
     aps = np.array([c.ap for c in curves])
     valid = np.isfinite(aps)
-    num_det = np.bincount(results.class_index[matches.image >= 0], minlength=gt.num_classes)
+    num_det = np.bincount(results.category_index[matches.image >= 0], minlength=gt.num_classes)
     per_class = tuple(
         ClassResult(name=c.name, metrics={"AP": c.ap}, num_gt=c.num_gt, num_det=int(num_det[k]))
         for k, c in enumerate(curves)
@@ -390,7 +390,7 @@ def analysis_input(gt: VocGroundTruth, results: VocResults) -> AnalysisInput:
         ),
         detections=BoxSet(
             image=image[known],
-            category=results.class_index[known].copy(),
+            category=results.category_index[known].copy(),
             xyxy=continuous(results.xyxy[known]),
             score=results.score[known].copy(),
             ignore=np.zeros(int(known.sum()), dtype=bool),
@@ -411,7 +411,7 @@ def bootstrap(
     counted = ~gt.difficult
     objects = np.zeros((gt.num_classes, num_images))
     np.add.at(objects, (gt.box_class[counted], gt.box_image[counted]), 1)
-    ranked_class = results.class_index[matches.rank]
+    ranked_class = results.category_index[matches.rank]
     bounds = np.searchsorted(ranked_class, np.arange(gt.num_classes + 1))
     groups = []
     for k in range(gt.num_classes):

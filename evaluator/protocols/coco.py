@@ -101,7 +101,7 @@ def restrict(
         results,
         image_id=frozen(results.image_id[keep_det]),
         category_id=frozen(results.category_id[keep_det]),
-        bbox=frozen(results.bbox[keep_det]),
+        xywh=frozen(results.xywh[keep_det]),
         score=frozen(results.score[keep_det]),
     )
     return sub_gt, sub_results
@@ -140,7 +140,7 @@ class _Detections:
         self.image = image[order]
         self.category = category[order]
         self.rank = rank
-        self.bbox = np.ascontiguousarray(results.bbox[order])
+        self.bbox = np.ascontiguousarray(results.xywh[order])
         self.score = results.score[order]
         self.area = self.bbox[:, 2] * self.bbox[:, 3]
         self._sort_by_category(num_categories)
@@ -387,7 +387,7 @@ def analysis_input(gt: CocoGroundTruth, results: CocoResults) -> AnalysisInput:
         detections=BoxSet(
             image=np.searchsorted(gt.image_ids, results.image_id[known]),
             category=np.searchsorted(gt.category_ids, results.category_id[known]),
-            xyxy=xyxy(results.bbox[known]),
+            xyxy=xyxy(results.xywh[known]),
             score=results.score[known],
             ignore=np.zeros(int(known.sum()), dtype=bool),
         ),

@@ -118,7 +118,7 @@ def restrict(
         files=tuple(f for f in results.files if f in kept),
         **{  # type: ignore[arg-type]  # mypy cannot tell which keys a ** of array columns holds
             name: frozen(getattr(results, name)[keep_det])
-            for name in ("image_id", "type_name", "alpha", "xyxy", "score")
+            for name in ("image_id", "category_name", "xyxy", "score", "alpha")
         },
     )
     return sub_gt, sub_results
@@ -160,7 +160,7 @@ def _inputs(gt: KittiGroundTruth, results: KittiResults) -> _Inputs:
         truncation=gt.truncation,
         occlusion=gt.occlusion,
         det_image=position[rows].astype(np.int64),
-        det_type=np.char.lower(results.type_name[rows]) if len(rows) else results.type_name[rows],
+        det_type=np.char.lower(results.category_name[rows]) if len(rows) else results.category_name[rows],
         det_xyxy=results.xyxy[rows],
         score=results.score[rows],
     )
@@ -540,12 +540,12 @@ def evaluate(gt: KittiGroundTruth, results: KittiResults) -> Evaluation:
 
     curves = evaluate_curves(gt, results)
     stats: dict[str, float] = {}
-    for suffix, ap in (("", lambda cc: cc.ap_r40), ("/R11", lambda cc: cc.ap_r11)):
+    for suffix, ap in (("", "ap_r40"), ("/R11", "ap_r11")):
         for c, name in enumerate(CLASSES):
             for d, difficulty in enumerate(DIFFICULTIES):
-                stats[f"{name}/{difficulty}{suffix}"] = ap(curves[c][d])
-        stats[f"mAP/moderate{suffix}"] = _mean([ap(curves[c][MODERATE]) for c in range(len(CLASSES))])
-    det_type = np.char.lower(results.type_name) if len(results) else results.type_name
+                stats[f"{name}/{difficulty}{suffix}"] = getattr(curves[c][d], ap)
+        stats[f"mAP/moderate{suffix}"] = _mean([getattr(curves[c][MODERATE], ap) for c in range(len(CLASSES))])
+    det_type = np.char.lower(results.category_name) if len(results) else results.category_name
     per_class = tuple(
         ClassResult(
             name=name,

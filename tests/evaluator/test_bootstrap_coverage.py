@@ -60,7 +60,7 @@ def draw(rng: np.random.Generator, images: int) -> tuple[CocoGroundTruth, CocoRe
         source="generated",
         image_id=np.concatenate([image[hit], background_image]) + 1,
         category_id=np.concatenate([category[hit], background_category]) + 1,
-        bbox=np.concatenate([found, background]),
+        xywh=np.concatenate([found, background]),
         score=np.concatenate([rng.beta(4, 2, int(hit.sum())), rng.beta(1.5, 4, m)]),
     )
     return gt, results

@@ -62,7 +62,7 @@ def test_good_upload_loads_as_columns(tmp_path, gt):
     assert len(results) == 2 and results.source == "results.json"
     assert results.image_id.tolist() == [42, 73] and results.image_id.dtype == np.int64
     assert results.category_id.tolist() == [18, 1]
-    np.testing.assert_array_equal(results.bbox, [[10.5, 20, 30, 40], [0, 0, 5, 5]])
+    np.testing.assert_array_equal(results.xywh, [[10.5, 20, 30, 40], [0, 0, 5, 5]])
     assert results.score.tolist() == [0.9, 1.0]
     with pytest.raises(ValueError):
         results.score[0] = 0.5  # read-only

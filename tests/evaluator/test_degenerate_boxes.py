@@ -148,5 +148,5 @@ def test_voc_json_box_narrower_than_a_pixel_is_kept(tmp_path):
     path.write_text(json.dumps([{"image_id": image, "category_name": "car", "bbox": [10, 10, 0.5, 30], "score": 1}]))
     results = voc07.load_results(path, gt)
     assert results.xyxy.tolist() == [[11.0, 11.0, 10.5, 40.0]]
-    assert VOC_CLASSES[int(results.class_index[0])] == "car"
+    assert VOC_CLASSES[int(results.category_index[0])] == "car"
     assert "1 box with x2 < x1" in box_warnings(results)[0]

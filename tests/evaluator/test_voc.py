@@ -329,7 +329,7 @@ def test_single_class_file_and_other_prefixes_are_accepted(tmp_path, small_gt):
     path = tmp_path / "comp3_det_val_car.txt"
     path.write_text("000001 0.5 1 1 10 10\n")
     results = voc07.load_results(path, small_gt)
-    assert results.class_index.tolist() == [CAR]
+    assert results.category_index.tolist() == [CAR]
     assert voc07.evaluate(small_gt, results).stats["mAP"] == pytest.approx(1.0)  # 11 times 1/11
 
 
@@ -577,7 +577,7 @@ def test_bootstrap_with_every_image_once_is_the_map_and_intervals_cover_it():
         counted = ~gt.difficult
         objects = np.zeros((gt.num_classes, gt.num_images))
         np.add.at(objects, (gt.box_class[counted], gt.box_image[counted]), 1)
-        ranked = results.class_index[matches.rank]
+        ranked = results.category_index[matches.rank]
         bounds = np.searchsorted(ranked, np.arange(gt.num_classes + 1))
         groups = []
         for k in range(gt.num_classes):
