@@ -181,6 +181,24 @@ def _read_envelope(n: int, rc: np.ndarray, pr: np.ndarray, recall_thresholds: np
         r -= 1
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _category_buffers(category_start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Three scratch arrays as long as the longest category's rows: running weight, recall, precision."""
+    longest = 0
+    for k in range(len(category_start) - 1):
+        longest = max(longest, category_start[k + 1] - category_start[k])
+    return np.empty(longest), np.empty(longest), np.empty(longest)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _running_weight(d0: int, d1: int, image: np.ndarray, image_weight: np.ndarray, total: np.ndarray) -> None:
+    """``total[i]``: the weight of rows ``d0..d0+i`` (each row weighs its image's weight)."""
+    running_total = 0.0
+    for i in range(d1 - d0):
+        running_total += image_weight[image[d0 + i]]
+        total[i] = running_total
+
+
 @numba.njit(cache=True, nogil=True)
 def weighted_curves(
     category_start: np.ndarray,
@@ -208,21 +226,13 @@ def weighted_curves(
     the rows, then one over the listed rows per threshold.
     """
     num_t = marked_start.shape[0]
-    longest = 0
-    for k in range(len(category_start) - 1):
-        longest = max(longest, category_start[k + 1] - category_start[k])
-    total = np.empty(longest)
-    rc = np.empty(longest)
-    pr = np.empty(longest)
+    total, rc, pr = _category_buffers(category_start)
     for k in range(len(category_start) - 1):
         if npig[k] == 0:
             continue
         d0 = category_start[k]
         d1 = category_start[k + 1]
-        running_total = 0.0
-        for i in range(d1 - d0):
-            running_total += image_weight[image[d0 + i]]
-            total[i] = running_total
+        _running_weight(d0, d1, image, image_weight, total)
         for t in range(num_t):
             n = _weighted_category(
                 d0, d1, t, k, image, marked_start, marked_row, marked_tp, image_weight, npig[k], total, rc, pr
@@ -247,12 +257,7 @@ def weighted_ap_many(
     num_k = len(category_start) - 1
     num_t = marked_start.shape[0]
     num_r = len(recall_thresholds)
-    longest = 0
-    for k in range(num_k):
-        longest = max(longest, category_start[k + 1] - category_start[k])
-    total = np.empty(longest)
-    rc = np.empty(longest)
-    pr = np.empty(longest)
+    total, rc, pr = _category_buffers(category_start)
     q = np.empty(num_r)
     out = np.empty(num_b)
     for b in range(num_b):
@@ -265,10 +270,7 @@ def weighted_ap_many(
             present += 1
             d0 = category_start[k]
             d1 = category_start[k + 1]
-            running_total = 0.0
-            for i in range(d1 - d0):
-                running_total += weight[image[d0 + i]]
-                total[i] = running_total
+            _running_weight(d0, d1, image, weight, total)
             for t in range(num_t):
                 n = _weighted_category(
                     d0, d1, t, k, image, marked_start, marked_row, marked_tp, weight, npig[b, k], total, rc, pr

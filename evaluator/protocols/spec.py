@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -105,6 +105,25 @@ class ProtocolSpec:
 
 _ALL = frozenset(ANALYSES) - {"coco_analyze"}
 
+# VOC 2012 differs from VOC 2007 only in its engine and its AP.
+_VOC07 = ProtocolSpec(
+    name="voc07",
+    title="PASCAL VOC 2007 (11-point AP)",
+    module="evaluator.protocols.voc:VOC07",
+    headline=("mAP",),
+    ignore_overlap="iou",
+    explorer_ious=_ious(0.5, 0.75),
+    analyses=_ALL,
+    metric_words=(
+        "PASCAL VOC 2007 mean average precision (mAP): for each class, the 11-point interpolated AP at IoU 0.5 "
+        "(difficult objects neither help nor hurt, duplicates are false positives), averaged over the classes."
+    ),
+    submission_format=(
+        "a zip of per-class VOC devkit files (comp4_det_test_<class>.txt: image name, score, x1 y1 x2 y2 in 1-based "
+        "pixels)"
+    ),
+)
+
 SPECS: Mapping[str, ProtocolSpec] = MappingProxyType(
     {
         spec.name: spec
@@ -130,39 +149,15 @@ SPECS: Mapping[str, ProtocolSpec] = MappingProxyType(
                 category_ids=True,
                 coco_ground_truth=True,
             ),
-            ProtocolSpec(
-                name="voc07",
-                title="PASCAL VOC 2007 (11-point AP)",
-                module="evaluator.protocols.voc:VOC07",
-                headline=("mAP",),
-                ignore_overlap="iou",
-                explorer_ious=_ious(0.5, 0.75),
-                analyses=_ALL,
-                metric_words=(
-                    "PASCAL VOC 2007 mean average precision (mAP): for each class, the 11-point interpolated AP at "
-                    "IoU 0.5 (difficult objects neither help nor hurt, duplicates are false positives), averaged "
-                    "over the classes."
-                ),
-                submission_format=(
-                    "a zip of per-class VOC devkit files (comp4_det_test_<class>.txt: image name, score, x1 y1 x2 y2"
-                    " in 1-based pixels)"
-                ),
-            ),
-            ProtocolSpec(
+            _VOC07,
+            replace(
+                _VOC07,
                 name="voc12",
                 title="PASCAL VOC 2012 (all-point AP)",
                 module="evaluator.protocols.voc:VOC12",
-                headline=("mAP",),
-                ignore_overlap="iou",
-                explorer_ious=_ious(0.5, 0.75),
-                analyses=_ALL,
                 metric_words=(
                     "PASCAL VOC mean average precision (mAP): for each class, the area under the precision-recall "
                     "curve (all points) at IoU 0.5, averaged over the classes, as the VOC2010+ devkit computes it."
-                ),
-                submission_format=(
-                    "a zip of per-class VOC devkit files (comp4_det_test_<class>.txt: image name, score, x1 y1 x2 y2"
-                    " in 1-based pixels)"
                 ),
             ),
             ProtocolSpec(
