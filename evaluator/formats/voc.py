@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -443,7 +444,7 @@ def _parse_class_file(
     except ValueError:
         table = _parse_numbers_slowly(label, rows, numbers, problems)
     line_of = np.asarray(numbers, dtype=np.int64)
-    checks = (
+    checks: tuple[tuple[Any, Callable[[int], str]], ...] = (
         (~np.isfinite(table[:, 0]), lambda r: f"score must be a finite number, got {table[r, 0]}"),
         (~np.isfinite(table[:, 1:]).all(axis=1), lambda r: f"x1 y1 x2 y2 must be finite, got {table[r, 1:].tolist()}"),
     )
