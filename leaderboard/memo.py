@@ -50,7 +50,8 @@ pages = Memo(64)
 # Bodies derived from score rows (plot data, the API's scores), keyed by the rows' ids and
 # creation times: a score row never changes (leaderboard/payloads.py).
 payloads = Memo(64)
-# Parts of pages shown alike to many viewers, keyed by a digest of everything they show.
+# Submission pages for readers without a session, and the part of them shown alike to every viewer
+# of the same scores, keyed by a digest of everything they show (selectors.submission_page_key).
 fragments = Memo(256)
 
 

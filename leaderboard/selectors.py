@@ -574,3 +574,17 @@ def submission_body_key(shown: dict[str, Any]) -> str:
         shown["matrix_metric"],
     )
     return "submission-body-" + hashlib.blake2b(repr(named).encode(), digest_size=16).hexdigest()
+
+
+def submission_page_key(shown: dict[str, Any]) -> str:
+    """Everything the submission page shows a reader without a session: its scores' part
+    (``submission_body_key``), the submission, track and benchmark rows and the author's name."""
+    submission, track = shown["submission"], shown["track"]
+    named = (
+        submission_body_key(shown),
+        _row_state(submission),
+        submission.user.username,
+        _row_state(track),
+        _row_state(track.benchmark),
+    )
+    return "submission-page-" + hashlib.blake2b(repr(named).encode(), digest_size=16).hexdigest()

@@ -210,21 +210,33 @@ def _visible_submission(request: HttpRequest, pk: int) -> Submission:
 
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission = _visible_submission(request, pk)
+    shown = _submission_shown(request, submission)
+    if responses.shared_reader(request):
+        key = responses.page_key(request, selectors.submission_page_key(shown))
+        page = memo.fragments.get(key, lambda: _page_body(_submission_page(request, shown)))
+        return responses.serve(request, page, vary_cookie=True)
+    return _submission_page(request, shown)
+
+
+def _submission_shown(request: HttpRequest, submission: Submission) -> dict:
+    """What the submission page shows of its scores, as ``request.user`` may see them."""
     scores = selectors.visible_scores(request.user, submission, plot_data=False)  # plots.json carries the rest
     transfer_scores = selectors.visible_transfer_scores(request.user, submission)
     track = submission.track
     lead = transfer_scores[0] if transfer_scores else None
-    summary = selectors.submission_summary(request.user, submission, scores, transfer_scores)
-    shown = {
+    return {
         "submission": submission,
         "track": track,
         "scores": scores,
         "lead_transfer": lead,
         "matrix_plot": charts.matrix_plot(lead, track) if lead else None,
         "matrix_metric": scoring.matrix_metric(track) if track.is_transfer else "",
-        "summary": summary,
+        "summary": selectors.submission_summary(request.user, submission, scores, transfer_scores),
         "spec": get_spec(track.protocol),
     }
+
+
+def _submission_page(request: HttpRequest, shown: dict) -> HttpResponse:
     # The summary, curves and details are the same for every viewer shown these scores: rendered
     # once per key, without the request, so that nothing of one viewer's reaches another.
     body = (
@@ -232,9 +244,10 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
             selectors.submission_body_key(shown),
             lambda: mark_safe(render_to_string("includes/submission_body.html", shown)),
         )
-        if summary
+        if shown["summary"]
         else ""
     )
+    submission = shown["submission"]
     context = {
         **shown,
         "body": body,

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from evaluator.protocols import get_spec
-from leaderboard import selectors
+from leaderboard import selectors, services
 from leaderboard.api.serializers import SubmissionDetailSerializer, SubmissionScoresSerializer
 from leaderboard.models import Score, Submission, Track
 from tests.leaderboard.test_leaderboard_cache import score
@@ -155,3 +155,37 @@ def test_the_api_submission_detail_is_the_serializers_for_each_viewer(client, us
     stranger = client.get(reverse("api:submission-detail", args=[scored.pk])).json()
     assert stranger["warnings"] == [] and stranger["sha256"] == "" and len(stranger["scores"]) == 1
     assert client.get(reverse("api:submission-detail", args=[failed.pk])).status_code == 404
+
+
+def test_the_kept_submission_page_shows_each_change_and_nothing_private(client, admin_client, user, scored):
+    url = reverse("submission", args=[scored.pk])
+    public, full = (scored.scores.get(subset=s, is_current=True) for s in ("public", "full"))
+    shown = {name: f"{score.primary_value:.4f}" for name, score in (("public", public), ("full", full))}
+    assert shown["public"] != shown["full"]
+    host = admin_client.get(url).content.decode()
+    assert shown["full"] in host
+
+    first = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert first["Content-Encoding"] == "gzip" and "Cookie" in first["Vary"]
+    page = gzip.decompress(first.content).decode()
+    assert shown["public"] in page and shown["full"] not in page and "owner-actions" not in page
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+    services.submission_update_details(
+        submission=scored, method_name="renamed", description="new words", paper_url="", code_url=""
+    )
+    again = client.get(url)
+    assert again["ETag"] != first["ETag"] and "renamed" in again.content.decode()
+    assert "new words" in again.content.decode()
+
+    Track.objects.filter(pk=scored.track_id).update(private_revealed=True)
+    assert shown["full"] in client.get(url).content.decode()
+    Track.objects.filter(pk=scored.track_id).update(private_revealed=False)
+    assert shown["full"] not in client.get(url).content.decode()
+
+    client.force_login(user)
+    assert "owner-actions" in client.get(url).content.decode()
+    client.logout()
+    assert "owner-actions" not in client.get(url).content.decode()
+    Submission.objects.filter(pk=scored.pk).update(is_hidden=True)
+    assert client.get(url).status_code == 404
