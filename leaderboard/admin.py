@@ -4,6 +4,7 @@ from pathlib import Path
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
+from django.http import HttpRequest
 
 import evaluator
 
@@ -149,9 +150,15 @@ class ScoreAdmin(admin.ModelAdmin):
     list_filter = ("subset", "is_current")
     readonly_fields = ("stats", "per_class", "curves", "explorer")
 
+    def has_change_permission(self, request: HttpRequest, obj: Score | None = None) -> bool:
+        return False  # a score row never changes once written: pages and API bodies are kept by its id
+
 
 @admin.register(TransferScore)
 class TransferScoreAdmin(admin.ModelAdmin):
     list_display = ("submission", "subset", "primary_value", "engine_version", "is_current", "created_at")
     list_filter = ("subset", "is_current")
     readonly_fields = ("domains", "matrix", "stats")
+
+    def has_change_permission(self, request: HttpRequest, obj: TransferScore | None = None) -> bool:
+        return False  # as scores: kept by their id

@@ -189,3 +189,12 @@ def test_the_kept_submission_page_shows_each_change_and_nothing_private(client, 
     assert "owner-actions" not in client.get(url).content.decode()
     Submission.objects.filter(pk=scored.pk).update(is_hidden=True)
     assert client.get(url).status_code == 404
+
+
+def test_hosts_read_scores_in_the_admin_but_cannot_change_them(admin_client, scored):
+    score = scored.scores.get(subset="public", is_current=True)
+    url = reverse("admin:leaderboard_score_change", args=[score.pk])
+    assert admin_client.get(url).status_code == 200
+    answer = admin_client.post(url, {"subset": "full", "stage": 1, "primary_value": "0.99", "is_current": "on"})
+    assert answer.status_code == 403
+    assert Score.objects.get(pk=score.pk).primary_value == score.primary_value
