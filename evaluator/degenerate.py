@@ -47,6 +47,8 @@ def box_warnings(results: Any, label: str | None = None) -> list[str]:
     from .formats import coco, kaist, kitti, voc
 
     label = label or results.source
+    if isinstance(results, kaist.KaistResults):
+        return []  # the KAIST formats refuse boxes without a positive width and height
     if isinstance(results, coco.CocoResults):
         return _coco_like(label, results.xywh, results.image_id)
     if isinstance(results, voc.VocResults):
@@ -60,6 +62,4 @@ def box_warnings(results: Any, label: str | None = None) -> list[str]:
         bad = np.flatnonzero((xyxy[:, 2] <= xyxy[:, 0]) | (xyxy[:, 3] <= xyxy[:, 1]))
         rule = "x2 <= x1 or y2 <= y1, scored as evaluate_object.cpp scores them (no overlap)"
         return _corners(label, bad, results.image_id, list(results.category_name), xyxy, rule)
-    if isinstance(results, kaist.KaistResults):
-        return []  # the KAIST formats refuse boxes without a positive width and height
     return []

@@ -92,10 +92,19 @@ class CocoResults:
 # --------------------------------------------------------------------------- helpers
 
 
-def read_json(path: Path, what: str) -> tuple[str, Any]:
-    """The label and the parsed content of the one JSON file of ``path`` (a file, or a folder or archive holding one)."""
-    label, data = _json_member(path, what)
-    return label, _parse_json(label, data, what)
+def read_annotations(path: Path, what: str) -> tuple[str, dict[str, Any]]:
+    """The label and the parsed content of the one JSON file of ``path`` (a file, or a folder or archive
+    holding one), an object whose ``images``, ``annotations`` and ``categories`` are lists."""
+    label, raw = _json_member(path, what)
+    data = _parse_json(label, raw, what)
+    if not isinstance(data, dict):
+        raise InvalidInput.single(label, "must be a JSON object with 'images', 'annotations' and 'categories'")
+    problems = ProblemCollector(label)
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(data.get(key), list):
+            problems.add("", f"'{key}' must be a list")
+    problems.raise_if_any()
+    return label, data
 
 
 def _json_member(path: Path, what: str) -> tuple[str, bytes]:
@@ -148,15 +157,8 @@ def bbox_problem(bbox: Any, *, positive: bool | None) -> str | None:
 
 def load_ground_truth(path: str | Path) -> CocoGroundTruth:
     """Read a COCO instances JSON (``images``, ``annotations``, ``categories``)."""
-    path = Path(path)
-    label, data = read_json(path, "COCO annotation")
+    label, data = read_annotations(Path(path), "COCO annotation")
     problems = ProblemCollector(label)
-    if not isinstance(data, dict):
-        raise InvalidInput.single(label, "must be a JSON object with 'images', 'annotations' and 'categories'")
-    for key in ("images", "annotations", "categories"):
-        if not isinstance(data.get(key), list):
-            problems.add("", f"'{key}' must be a list")
-    problems.raise_if_any()
 
     images = sorted(_records(data["images"], "images", ("id",), problems), key=lambda r: int(r["id"]))
     categories = sorted(

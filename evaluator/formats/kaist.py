@@ -108,24 +108,15 @@ class KaistGroundTruth:
 
 
 @dataclass(frozen=True, eq=False)
-class KaistResults:
-    """Detections (length D, upload order; read-only arrays).
+class KaistResults(coco.CocoResults):
+    """Detections in COCO's results columns (length D, upload order; read-only arrays).
 
-    ``image_id`` int64, the annotation file's (0-based) image id whatever the upload
-    format; ``category_id`` int64 (always the person id for ``kaist-txt``); ``xywh``
-    float64 [D x 4] pixels; ``score`` float64. ``format`` is ``kaist-txt`` or
-    ``coco-json``.
+    ``image_id`` is the annotation file's (0-based) image id whatever the upload format,
+    ``category_id`` always the person id for ``kaist-txt``. ``format`` is ``kaist-txt``
+    or ``coco-json``.
     """
 
-    source: str
     format: str
-    image_id: np.ndarray
-    category_id: np.ndarray
-    xywh: np.ndarray
-    score: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.image_id)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -163,14 +154,8 @@ def image_domain(image: dict[str, Any]) -> str | None:
 
 def load_ground_truth(path: str | Path) -> KaistGroundTruth:
     """Read a KAIST COCO-style annotation JSON (a file or a one-file archive)."""
-    label, data = coco.read_json(Path(path), "KAIST annotation")
+    label, data = coco.read_annotations(Path(path), "KAIST annotation")
     problems = ProblemCollector(label)
-    if not isinstance(data, dict):
-        raise InvalidInput.single(label, "expected a JSON object with 'images', 'annotations' and 'categories'")
-    for key in ("images", "annotations", "categories"):
-        if not isinstance(data.get(key), list):
-            problems.add("", f"'{key}' must be a list")
-    problems.raise_if_any()
 
     category_ids: set[int] = set()
     person_ids = []
