@@ -78,8 +78,16 @@ def _with_confusions(gt: CocoGroundTruth, dets: coco._Detections) -> tuple[CocoG
     row = np.concatenate([np.arange(len(gt.ann_id)), source])
     image = gt.ann_image[row]
     category = np.concatenate([gt.ann_category, target])
-    # (group, row) pairs are distinct, so Sim's order is Oth's with the other objects left out
-    order = np.lexsort((row, image * num_k + category))
+    # Sorted by (group, row): the added objects already are (groups ascend, rows ascend within
+    # an image), so the objects of ``gt`` are sorted and merged in. The (group, row) pairs are
+    # distinct, so Sim's order is Oth's with the other objects left out.
+    num_rows = len(gt.ann_id)
+    key = (image * num_k + category) * max(num_rows, 1) + row
+    own = np.argsort(key[:num_rows], kind="stable")
+    added = key[num_rows:]
+    order = np.empty(len(key), dtype=np.int64)
+    order[np.arange(num_rows) + np.searchsorted(added, key[own])] = own
+    order[np.arange(len(added)) + np.searchsorted(key[own], added)] = np.arange(num_rows, len(key))
     area = np.concatenate([gt.area, np.full(len(source), -np.inf)])
 
     def extended(rows: np.ndarray) -> CocoGroundTruth:
