@@ -10,7 +10,9 @@ detections (``coco_speed``'s generator on the demo split), then uploads it throu
 ``services.submission_create`` and waits for the submission to be scored. Prints the
 stages from the clock of this process and the submission's timestamps: upload (check,
 store, enqueue), waiting in the queue, scoring in the worker (everything the task does,
-storing included) and the total wall time from upload to scored.
+storing included) and the total wall time from upload to scored; beside the wall times, the CPU
+seconds of this process for the upload and of the worker's processes (``/proc``, Linux) for the
+scoring, which a busy machine changes much less.
 """
 
 from __future__ import annotations
@@ -49,6 +51,20 @@ def detections_for(gt_data: dict, count: int, seed: int) -> bytes:
         "height": np.array([image["height"] for image in images], dtype=float),
     }
     return orjson.dumps(generate_detections(np.random.default_rng(seed), columns, count, None))
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its children (Linux ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's id
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def wait_for(path: Path, text: str, worker: subprocess.Popen, timeout: float = 300.0) -> None:
@@ -117,20 +133,22 @@ def main(argv: list[str] | None = None) -> int:
         wait_for(log, "ready.", worker)
         ready = time.perf_counter() - started
 
-        start = time.perf_counter()
+        worker_cpu = tree_cpu_seconds(worker.pid)
+        start, start_cpu = time.perf_counter(), time.process_time()
         submission = services.submission_create(
             user=user,
             track=track,
             upload=SimpleUploadedFile("results.json", payload, content_type="application/json"),
             method_name="benchmark",
         )
-        uploaded = time.perf_counter()
+        uploaded, upload_cpu = time.perf_counter(), time.process_time() - start_cpu
         while True:
             submission.refresh_from_db()
             if submission.status in (Submission.Status.SCORED, Submission.Status.FAILED):
                 break
             time.sleep(0.05)
         done = time.perf_counter()
+        worker_cpu = tree_cpu_seconds(worker.pid) - worker_cpu
     finally:
         worker.terminate()
         worker.wait(timeout=60)
@@ -144,21 +162,22 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.images} images, {args.detections:,} detections ({len(payload) / 2**20:.0f} MiB JSON); "
         f"embedded default, one worker (ready {ready:.1f} s after start, kernels loaded)"
     )
+    print(f"  {'':50}{'wall s':>8}{'CPU s':>8}")
     rows = (
-        ("upload: check, store, enqueue", uploaded - start),
-        ("waiting in the queue", queued),
-        ("scoring in the worker (task, storing included)", scoring),
-        ("upload to scored (wall)", done - start),
+        ("upload: check, store, enqueue", uploaded - start, upload_cpu),
+        ("waiting in the queue", queued, None),
+        ("scoring in the worker (task, storing included)", scoring, worker_cpu),
+        ("upload to scored", done - start, None),
     )
-    for label, seconds in rows:
-        print(f"  {label:50}{seconds:8.2f} s")
+    for label, seconds, cpu in rows:
+        print(f"  {label:50}{seconds:8.2f}{'' if cpu is None else f'{cpu:8.2f}'}")
     print("the worker's stages again, in this process (kernels warm, ground truth not yet loaded):")
-    for label, seconds in stage_times(submission):
-        print(f"  {label:50}{seconds:8.2f} s")
+    for label, seconds, cpu in stage_times(submission):
+        print(f"  {label:50}{seconds:8.2f}{cpu:8.2f}")
     return 0
 
 
-def stage_times(submission) -> list[tuple[str, float]]:
+def stage_times(submission) -> list[tuple[str, float, float]]:
     """What ``scoring.evaluate`` and ``services.submission_score`` do for an accuracy track, stage by stage."""
     from django.conf import settings
 
@@ -172,9 +191,9 @@ def stage_times(submission) -> list[tuple[str, float]]:
     track, times = submission.track, []
 
     def timed(label, function, *args, **kwargs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         value = function(*args, **kwargs)
-        times.append((label, time.perf_counter() - start))
+        times.append((label, time.perf_counter() - start, time.process_time() - cpu))
         return value
 
     gt = timed("load the ground truth (once per worker)", ground_truth.load, track.split)
