@@ -18,7 +18,6 @@ urlpatterns = [
     path("submissions/<int:pk>/plots.json", views.submission_plots, name="submission-plots"),
     path("glossary/", views.glossary_page, name="glossary"),
     path("submissions/<int:pk>/status/", views.submission_status, name="submission-status"),
-    path("submissions/<int:pk>/plots.json", views.submission_plots, name="submission-plots"),
     path("submissions/<int:pk>/edit/", views.submission_edit, name="submission-edit"),
     path("submissions/<int:pk>/hide/", views.submission_hide, name="submission-hide"),
     path("submissions/<int:pk>/choose/", views.submission_choose, name="submission-choose"),
