@@ -41,19 +41,7 @@ def _split(score: Score) -> dict:
 
 def score_record(score: Score) -> dict:
     """A score as the API's ScoreSerializer describes it, curves included."""
-    return {
-        "subset": score.subset,
-        "stage": score.stage,
-        "split": _split(score),
-        "protocol": score.protocol,
-        "engine_version": score.engine_version,
-        "ground_truth_checksum": score.ground_truth_checksum,
-        "primary_value": score.primary_value,
-        "stats": score.stats,
-        "per_class": score.per_class,
-        "curves": score.curves,
-        "explorer": score.explorer,
-    }
+    return score_summary(score) | {"per_class": score.per_class, "curves": score.curves, "explorer": score.explorer}
 
 
 def transfer_record(row: TransferScore) -> dict:
