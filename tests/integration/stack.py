@@ -191,13 +191,15 @@ class Stack:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self, *, drop_database: bool = True) -> None:
-        for proc in (self.worker, self.web):
-            if proc and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
+        # The stack is thrown away: the worker's warm shutdown (seconds on the file-system broker)
+        # has nothing left to save, so it is killed; the web server stops on SIGTERM at once.
+        self.kill_worker()
+        if self.web and self.web.poll() is None:
+            os.killpg(self.web.pid, signal.SIGTERM)
+            try:
+                self.web.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.web.pid, signal.SIGKILL)
         if self._db_name and drop_database:
             _run_sql(self._pg_admin_url, f'DROP DATABASE IF EXISTS "{self._db_name}" WITH (FORCE)')
         shutil.rmtree(self.root, ignore_errors=True)
