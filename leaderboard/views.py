@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -29,10 +30,7 @@ from .ratelimits import limited
 
 def home(request: HttpRequest) -> HttpResponse:
     key = selectors.home_key()
-    if responses.shared_reader(request):
-        page = memo.pages.get(responses.page_key(request, key), lambda: _page_body(_home(request, key)))
-        return responses.serve(request, page, vary_cookie=True)
-    return _home(request, key)
+    return _kept_page(request, memo.pages, key, lambda: _home(request, key))
 
 
 def _home(request: HttpRequest, key: tuple) -> HttpResponse:
@@ -43,6 +41,15 @@ def _home(request: HttpRequest, key: tuple) -> HttpResponse:
         ),
     )
     return render(request, "leaderboard/home.html", {"cards": cards})
+
+
+def _kept_page(request: HttpRequest, store: memo.Memo, key: object, render: Callable[[], HttpResponse]) -> HttpResponse:
+    """``render()`` for a reader with a session; for the others, the page kept in ``store`` under ``key``
+    and the address."""
+    if not responses.shared_reader(request):
+        return render()
+    page = store.get(responses.page_key(request, key), lambda: _page_body(render()))
+    return responses.serve(request, page, vary_cookie=True)
 
 
 def _page_body(response: HttpResponse) -> responses.Body:
@@ -72,12 +79,7 @@ def _ranked(request: HttpRequest, track: Track) -> list:
 
 def track_detail(request: HttpRequest, slug: str) -> HttpResponse:
     track = get_object_or_404(Track.objects.select_related("benchmark", "split"), slug=slug)
-    if responses.shared_reader(request):
-        key = responses.page_key(request, selectors.track_page_key(track))
-        return responses.serve(
-            request, memo.pages.get(key, lambda: _page_body(_track_page(request, track))), vary_cookie=True
-        )
-    return _track_page(request, track)
+    return _kept_page(request, memo.pages, selectors.track_page_key(track), lambda: _track_page(request, track))
 
 
 def _track_page(request: HttpRequest, track: Track) -> HttpResponse:
@@ -211,11 +213,8 @@ def _visible_submission(request: HttpRequest, pk: int) -> Submission:
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission = _visible_submission(request, pk)
     shown = _submission_shown(request, submission)
-    if responses.shared_reader(request):
-        key = responses.page_key(request, selectors.submission_page_key(shown))
-        page = memo.fragments.get(key, lambda: _page_body(_submission_page(request, shown)))
-        return responses.serve(request, page, vary_cookie=True)
-    return _submission_page(request, shown)
+    key = selectors.submission_page_key(shown)
+    return _kept_page(request, memo.fragments, key, lambda: _submission_page(request, shown))
 
 
 def _submission_shown(request: HttpRequest, submission: Submission) -> dict:
