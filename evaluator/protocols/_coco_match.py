@@ -27,6 +27,77 @@ def _box_iou(d: np.ndarray, g: np.ndarray, crowd: bool) -> float:
 
 
 @numba.njit(cache=True, nogil=True)
+def _group_ious(dt_bbox: np.ndarray, gt_bbox: np.ndarray, gt_crowd: np.ndarray) -> np.ndarray:
+    """[nd x ng]: pycocotools' IoU of every detection row against every ground-truth row."""
+    ious = np.zeros((dt_bbox.shape[0], gt_bbox.shape[0]))
+    for j in range(gt_bbox.shape[0]):
+        for i in range(dt_bbox.shape[0]):
+            ious[i, j] = _box_iou(dt_bbox[i], gt_bbox[j], gt_crowd[j])
+    return ious
+
+
+@numba.njit(cache=True, nogil=True)
+def _greedy_group(
+    ious: np.ndarray,
+    columns: np.ndarray,
+    gt_area: np.ndarray,
+    gt_crowd: np.ndarray,
+    gt_id_nonzero: np.ndarray,
+    d0: int,
+    dt_area: np.ndarray,
+    area_ranges: np.ndarray,
+    iou_thresholds: np.ndarray,
+    matched: np.ndarray,
+    ignored: np.ndarray,
+    t0: int,
+) -> None:
+    """``evaluateImg``'s greedy matching of one group: detection rows ``d0..d0+nd`` against
+    the ground truth ``columns`` (file order) of ``ious`` [nd x ng] and of the gt arrays,
+    into ``matched``/``ignored`` [A x T x D] at thresholds ``t0..t0+len(iou_thresholds)``."""
+    nd = ious.shape[0]
+    ng = len(columns)
+    order = np.empty(ng, dtype=np.int64)
+    gt_ignore = np.empty(ng, dtype=np.bool_)
+    taken = np.zeros(ng, dtype=np.bool_)
+    for a in range(area_ranges.shape[0]):
+        lo = area_ranges[a, 0]
+        hi = area_ranges[a, 1]
+        # Stable sort of the group's gts by their ignore flag: kept ones first.
+        k = 0
+        for pass_ignored in range(2):
+            for j in columns:
+                ig = gt_crowd[j] or gt_area[j] < lo or gt_area[j] > hi
+                if ig == (pass_ignored == 1):
+                    order[k] = j
+                    gt_ignore[k] = ig
+                    k += 1
+        for t in range(len(iou_thresholds)):
+            taken[:] = False
+            thr = min(iou_thresholds[t], 1 - 1e-10)
+            for i in range(nd):
+                best = thr
+                m = -1
+                for k in range(ng):
+                    j = order[k]
+                    if taken[k] and not gt_crowd[j]:
+                        continue
+                    if m > -1 and not gt_ignore[m] and gt_ignore[k]:
+                        break
+                    if ious[i, j] < best:
+                        continue
+                    best = ious[i, j]
+                    m = k
+                row = d0 + i
+                if m == -1:
+                    ignored[a, t0 + t, row] = dt_area[row] < lo or dt_area[row] > hi
+                    continue
+                taken[m] = True
+                hit = gt_id_nonzero[order[m]]
+                matched[a, t0 + t, row] = hit
+                ignored[a, t0 + t, row] = gt_ignore[m] or (not hit and (dt_area[row] < lo or dt_area[row] > hi))
+
+
+@numba.njit(cache=True, nogil=True)
 def match_groups(
     gt_start: np.ndarray,
     gt_bbox: np.ndarray,
@@ -51,60 +122,98 @@ def match_groups(
     and ``ignored`` (``dtIgnore``: matched to an ignored gt, or unmatched and outside
     the area range).
     """
-    num_groups = len(gt_start) - 1
-    num_area = area_ranges.shape[0]
-    num_thr = len(iou_thresholds)
-    num_dt = dt_bbox.shape[0]
-    matched = np.zeros((num_area, num_thr, num_dt), dtype=np.bool_)
-    ignored = np.zeros((num_area, num_thr, num_dt), dtype=np.bool_)
-    for q in range(num_groups):
-        g0 = gt_start[q]
-        ng = gt_start[q + 1] - g0
-        d0 = dt_start[q]
-        nd = dt_count[q]
-        if nd == 0:
+    shape = (area_ranges.shape[0], len(iou_thresholds), dt_bbox.shape[0])
+    matched = np.zeros(shape, dtype=np.bool_)
+    ignored = np.zeros(shape, dtype=np.bool_)
+    every = np.arange(np.max(np.diff(gt_start))) if len(gt_start) > 1 else np.zeros(0, dtype=np.int64)
+    for q in range(len(gt_start) - 1):
+        g0, g1 = gt_start[q], gt_start[q + 1]
+        d0, d1 = dt_start[q], dt_start[q] + dt_count[q]
+        if d1 == d0:
             continue
-        ious = np.zeros((nd, ng))
-        for j in range(ng):
-            for i in range(nd):
-                ious[i, j] = _box_iou(dt_bbox[d0 + i], gt_bbox[g0 + j], gt_crowd[g0 + j])
-        order = np.empty(ng, dtype=np.int64)
-        gt_ignore = np.empty(ng, dtype=np.bool_)
-        taken = np.zeros(ng, dtype=np.bool_)
-        for a in range(num_area):
-            lo = area_ranges[a, 0]
-            hi = area_ranges[a, 1]
-            # Stable sort of the group's gts by their ignore flag: kept ones first.
-            k = 0
-            for pass_ignored in range(2):
-                for j in range(ng):
-                    ig = gt_crowd[g0 + j] or gt_area[g0 + j] < lo or gt_area[g0 + j] > hi
-                    if ig == (pass_ignored == 1):
-                        order[k] = j
-                        gt_ignore[k] = ig
-                        k += 1
-            for t in range(num_thr):
-                taken[:] = False
-                thr = min(iou_thresholds[t], 1 - 1e-10)
-                for i in range(nd):
-                    best = thr
-                    m = -1
-                    for k in range(ng):
-                        j = order[k]
-                        if taken[k] and not gt_crowd[g0 + j]:
-                            continue
-                        if m > -1 and not gt_ignore[m] and gt_ignore[k]:
-                            break
-                        if ious[i, j] < best:
-                            continue
-                        best = ious[i, j]
-                        m = k
-                    row = d0 + i
-                    if m == -1:
-                        ignored[a, t, row] = dt_area[row] < lo or dt_area[row] > hi
-                        continue
-                    taken[m] = True
-                    hit = gt_id_nonzero[g0 + order[m]]
-                    matched[a, t, row] = hit
-                    ignored[a, t, row] = gt_ignore[m] or (not hit and (dt_area[row] < lo or dt_area[row] > hi))
+        ious = _group_ious(dt_bbox[d0:d1], gt_bbox[g0:g1], gt_crowd[g0:g1])
+        _greedy_group(
+            ious,
+            every[: g1 - g0],
+            gt_area[g0:g1],
+            gt_crowd[g0:g1],
+            gt_id_nonzero[g0:g1],
+            d0,
+            dt_area,
+            area_ranges,
+            iou_thresholds,
+            matched,
+            ignored,
+            0,
+        )
+    return matched, ignored
+
+
+@numba.njit(cache=True, nogil=True)
+def match_confusions(
+    image_gt_start: np.ndarray,
+    gt_bbox: np.ndarray,
+    gt_area: np.ndarray,
+    gt_crowd: np.ndarray,
+    gt_id_nonzero: np.ndarray,
+    gt_category: np.ndarray,
+    family: np.ndarray,
+    group_image: np.ndarray,
+    group_category: np.ndarray,
+    dt_start: np.ndarray,
+    dt_bbox: np.ndarray,
+    dt_area: np.ndarray,
+    area_ranges: np.ndarray,
+    iou_threshold: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """analyze()'s Loc, Sim and Oth matchings at one IoU threshold: bool [A x 3 x D].
+
+    Ground truth rows are sorted by image, in file order within an image (image i's
+    are ``image_gt_start[i]:image_gt_start[i+1]``). Detection group ``q`` (rows
+    ``dt_start[q]:dt_start[q+1]``) is image ``group_image[q]``'s detections of category
+    ``group_category[q]``. Loc matches them to the group's own objects; Sim adds the
+    image's objects of the other categories of the same ``family`` (supercategory), Oth
+    those of every other category, as objects ignored in every area range (area -inf),
+    in file order among the group's own. One IoU per (detection, object of the image)
+    serves the three.
+    """
+    shape = (area_ranges.shape[0], 3, dt_bbox.shape[0])
+    matched = np.zeros(shape, dtype=np.bool_)
+    ignored = np.zeros(shape, dtype=np.bool_)
+    thresholds = np.full(1, iou_threshold)
+    longest = np.max(np.diff(image_gt_start)) if len(image_gt_start) > 1 else 0
+    area = np.empty(longest)
+    every = np.arange(longest)
+    own = np.empty(longest, dtype=np.int64)
+    similar = np.empty(longest, dtype=np.int64)
+    for q in range(len(group_image)):
+        g0, g1 = image_gt_start[group_image[q]], image_gt_start[group_image[q] + 1]
+        d0, d1 = dt_start[q], dt_start[q + 1]
+        k = group_category[q]
+        num_own = num_similar = 0
+        for j in range(g1 - g0):
+            category = gt_category[g0 + j]
+            area[j] = gt_area[g0 + j] if category == k else -np.inf
+            if category == k:
+                own[num_own] = j
+                num_own += 1
+            if family[category] == family[k]:
+                similar[num_similar] = j
+                num_similar += 1
+        ious = _group_ious(dt_bbox[d0:d1], gt_bbox[g0:g1], gt_crowd[g0:g1])
+        for setting, columns in enumerate((own[:num_own], similar[:num_similar], every[: g1 - g0])):
+            _greedy_group(
+                ious,
+                columns,
+                area,
+                gt_crowd[g0:g1],
+                gt_id_nonzero[g0:g1],
+                d0,
+                dt_area,
+                area_ranges,
+                thresholds,
+                matched,
+                ignored,
+                setting,
+            )
     return matched, ignored

@@ -26,9 +26,10 @@ lost the supercategory relabelling, making Sim equal to Loc; we relabel, as both
 
 The added objects get area -inf: outside every area range, which is exactly how
 ``evaluateImg`` ignores an object without making it a crowd region, so the engine's
-matching kernel runs unchanged. One evaluation covers every category at once: the
-ground truth of each (image, category) group that has detections is extended with the
-image's other objects, in file order, which is the order the reference sees them in.
+greedy matching runs unchanged. One pass covers every category and Loc, Sim and Oth
+at once: each (image, category) group that has detections meets the image's objects in
+file order, which is the order the reference sees them in (Loc keeping the group's
+own, Sim adding those of the same supercategory, Oth all), and each IoU is computed once.
 
 Averages follow COCO (``summarize``): a category without ground truth in an area range
 (precision -1) is left out of the means and its per-class AP is NaN. The reference
@@ -41,14 +42,14 @@ way C75 and C50 equal the ``AP75`` and ``AP50`` statistics. A category without a
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from ..formats.coco import CocoGroundTruth, CocoResults, frozen
+from ..formats.coco import CocoGroundTruth, CocoResults
 from ..types import json_safe
 from . import coco
+from ._coco_match import match_confusions
 
 ERROR_TYPES = ("C75", "C50", "Loc", "Sim", "Oth", "BG", "FN")
 IOU_THRESHOLDS = np.array([0.75, 0.5, 0.1])
@@ -56,52 +57,30 @@ MAX_DETS = (100,)
 CURVE_STEP = 4  # every 4th of the 101 recall points: 0, .04, ..., 1
 
 
-def _with_confusions(gt: CocoGroundTruth, dets: coco._Detections) -> tuple[CocoGroundTruth, CocoGroundTruth]:
-    """``gt`` plus, in each (image, category) group with detections, the image's objects of
-    other categories of the same supercategory (Sim), or of any other category (Oth), as
-    ignored objects."""
-    num_k = len(gt.category_ids)
-    groups = np.unique(dets.key)
-    group_image, group_category = groups // num_k, groups % num_k
+def _match_confusions(gt: CocoGroundTruth, dets: coco._Detections) -> tuple[np.ndarray, np.ndarray]:
+    """Loc, Sim and Oth: ``matched``/``ignored`` bool [A x 3 x D] at IoU .10, with, in Sim, each
+    (image, category) group's ground truth extended with the image's objects of the other
+    categories of the same supercategory and, in Oth, of every other category, as ignored objects."""
     by_image = np.argsort(gt.ann_image, kind="stable")
-    start = np.searchsorted(gt.ann_image[by_image], np.arange(len(gt.image_ids) + 1))
-    count = start[group_image + 1] - start[group_image]
-    owner = np.repeat(np.arange(len(groups)), count)
-    offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-    source = by_image[start[group_image][owner] + offset]
-    target = group_category[owner]
-    keep = gt.ann_category[source] != target
-    source, target = source[keep], target[keep]
-    family = _families(gt)
-    similar = np.concatenate([np.ones(len(gt.ann_id), dtype=bool), family[gt.ann_category[source]] == family[target]])
-
-    row = np.concatenate([np.arange(len(gt.ann_id)), source])
-    image = gt.ann_image[row]
-    category = np.concatenate([gt.ann_category, target])
-    # Sorted by (group, row): the added objects already are (groups ascend, rows ascend within
-    # an image), so the objects of ``gt`` are sorted and merged in. The (group, row) pairs are
-    # distinct, so Sim's order is Oth's with the other objects left out.
-    num_rows = len(gt.ann_id)
-    key = (image * num_k + category) * max(num_rows, 1) + row
-    own = np.argsort(key[:num_rows], kind="stable")
-    added = key[num_rows:]
-    order = np.empty(len(key), dtype=np.int64)
-    order[np.arange(num_rows) + np.searchsorted(added, key[own])] = own
-    order[np.arange(len(added)) + np.searchsorted(key[own], added)] = np.arange(num_rows, len(key))
-    area = np.concatenate([gt.area, np.full(len(source), -np.inf)])
-
-    def extended(rows: np.ndarray) -> CocoGroundTruth:
-        return replace(
-            gt,
-            ann_image=frozen(image[rows]),
-            ann_category=frozen(category[rows]),
-            ann_id=frozen(gt.ann_id[row][rows]),
-            bbox=frozen(gt.bbox[row][rows]),
-            area=frozen(area[rows]),
-            iscrowd=frozen(gt.iscrowd[row][rows]),
-        )
-
-    return extended(order[similar[order]]), extended(order)
+    image_start = np.searchsorted(gt.ann_image[by_image], np.arange(len(gt.image_ids) + 1))
+    group_start = np.flatnonzero(np.diff(dets.key, prepend=-1, append=-1))
+    first = group_start[:-1]
+    return match_confusions(
+        image_start,
+        np.ascontiguousarray(gt.bbox[by_image]),
+        gt.area[by_image],
+        gt.iscrowd[by_image],
+        gt.ann_id[by_image] != 0,
+        gt.ann_category[by_image],
+        _families(gt),
+        dets.image[first],
+        dets.category[first],
+        group_start,
+        dets.bbox,
+        dets.area,
+        coco.AREA_RANGES,
+        float(IOU_THRESHOLDS[-1]),
+    )
 
 
 def _families(gt: CocoGroundTruth) -> np.ndarray:
@@ -111,16 +90,6 @@ def _families(gt: CocoGroundTruth) -> np.ndarray:
     return np.unique(labels, return_inverse=True)[1]
 
 
-def _precision(
-    gt: CocoGroundTruth, dets: coco._Detections, iou_thresholds: np.ndarray, matching_gt: CocoGroundTruth | None = None
-) -> np.ndarray:
-    """pycocotools' precision at maxDets 100: [T x R x K x A], detections matched to ``matching_gt``
-    (``gt`` plus ignored objects, which change no count of objects)."""
-    matched, ignored = coco._match(matching_gt or gt, dets, iou_thresholds)
-    precision, _, _ = coco._accumulate(gt, dets, matched, ignored, MAX_DETS)
-    return precision[..., 0]
-
-
 def precision_arrays(gt: CocoGroundTruth, results: CocoResults, matches: coco.Matches | None = None) -> np.ndarray:
     """The seven PR settings: float64 [7 x R x K x A] (R=101 recall points, A=all/small/medium/large),
     in the order of ``ERROR_TYPES``; -1 where a category has no ground truth in the area range.
@@ -128,35 +97,29 @@ def precision_arrays(gt: CocoGroundTruth, results: CocoResults, matches: coco.Ma
     ``matches``: the COCO matching of the same images (``coco.Matches``), whose IoU .75 and
     .50 thresholds are C75 and C50 as they are (:func:`breakdown_matches`).
     """
-    if matches is not None:
-        return _breakdown_precision(breakdown_matches(matches))
-    dets = coco._Detections(gt, results)
-    precision = np.empty((len(ERROR_TYPES), len(coco.RECALL_THRESHOLDS), len(gt.category_ids), len(coco.AREA_RANGES)))
-    precision[:3] = _precision(gt, dets, IOU_THRESHOLDS)
-    one = IOU_THRESHOLDS[-1:]
-    similar, other = _with_confusions(gt, dets)
-    precision[3] = _precision(gt, dets, one, similar)[0]
-    precision[4] = _precision(gt, dets, one, other)[0]
-    return _complete(precision)
+    if matches is None:
+        dets = coco._Detections(gt, results)
+        return _breakdown_precision(_breakdown(gt, dets, *coco._match(gt, dets, IOU_THRESHOLDS[:2])))
+    return _breakdown_precision(breakdown_matches(matches))
 
 
 def breakdown_matches(matches: coco.Matches) -> coco.Matches:
     """The five matched settings C75, C50, Loc, Sim and Oth of ``matches``' images: a
     ``coco.Matches`` with ``matched``/``ignored`` bool [A x 5 x D]. Every setting matches
     per image, so its ``restrict(images)`` is the breakdown's matching of those images."""
-    gt, dets = matches.gt, matches.dets
     shared = [int(np.flatnonzero(iou == coco.IOU_THRESHOLDS)[0]) for iou in IOU_THRESHOLDS[:2]]
-    one = IOU_THRESHOLDS[-1:]
-    similar, other = _with_confusions(gt, dets)
-    settings = [
-        (matches.matched[:, shared], matches.ignored[:, shared]),
-        coco._match(gt, dets, one),
-        coco._match(similar, dets, one),
-        coco._match(other, dets, one),
-    ]
-    matched = np.ascontiguousarray(np.concatenate([m for m, _ in settings], axis=1))
-    ignored = np.ascontiguousarray(np.concatenate([i for _, i in settings], axis=1))
-    return coco.Matches(gt, dets, matched, ignored)
+    return _breakdown(matches.gt, matches.dets, matches.matched[:, shared], matches.ignored[:, shared])
+
+
+def _breakdown(gt: CocoGroundTruth, dets: coco._Detections, matched: np.ndarray, ignored: np.ndarray) -> coco.Matches:
+    """C75 and C50 (``matched``/``ignored`` [A x 2 x D]) followed by Loc, Sim and Oth."""
+    confused = _match_confusions(gt, dets)
+    return coco.Matches(
+        gt,
+        dets,
+        np.ascontiguousarray(np.concatenate([matched, confused[0]], axis=1)),
+        np.ascontiguousarray(np.concatenate([ignored, confused[1]], axis=1)),
+    )
 
 
 def breakdown(matched: coco.Matches) -> dict[str, Any]:
