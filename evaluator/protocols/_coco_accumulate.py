@@ -240,6 +240,61 @@ def weighted_curves(
             _read_envelope(n, rc, pr, recall_thresholds, precision[t, :, k])
 
 
+LANES = 8  # resamples computed side by side: each detection's row is read once for all of them
+
+
+@numba.njit(cache=True, nogil=True)
+def _running_weights(d0: int, rows: np.ndarray, image: np.ndarray, weight: np.ndarray, total: np.ndarray) -> None:
+    """``total[j, l]``: lane l's weight of rows ``d0..rows[j]`` (ascending), each row weighing
+    its image's ``weight[image, l]`` ([I x L])."""
+    lanes = weight.shape[1]
+    running = np.zeros(lanes)
+    row = d0
+    for j in range(len(rows)):
+        while row <= rows[j]:
+            for lane in range(lanes):
+                running[lane] += weight[image[row], lane]
+            row += 1
+        total[j] = running
+
+
+@numba.njit(cache=True, nogil=True)
+def _weighted_points(
+    e0: int,
+    e1: int,
+    image: np.ndarray,
+    marked_row: np.ndarray,
+    marked_slot: np.ndarray,
+    u0: int,
+    marked_tp: np.ndarray,
+    weight: np.ndarray,
+    npig: np.ndarray,
+    total: np.ndarray,
+    rc: np.ndarray,
+    pr: np.ndarray,
+) -> int:
+    """:func:`_weighted_category` of entries ``e0:e1`` for every lane at once: the points
+    into ``rc``/``pr`` [n x L]; ``total`` [U x L] is :func:`_running_weights` of the
+    category's listed rows, entry e's being ``total[marked_slot[e] - u0]``."""
+    lanes = weight.shape[1]
+    tp_sum = np.zeros(lanes)
+    listed = np.zeros(lanes)
+    n = 0
+    for e in range(e0, e1):
+        img = image[marked_row[e]]
+        j = marked_slot[e] - u0
+        for lane in range(lanes):
+            listed[lane] += weight[img, lane]
+        if marked_tp[e]:
+            for lane in range(lanes):
+                tp_sum[lane] += weight[img, lane]
+                fp_sum = total[j, lane] - listed[lane]
+                rc[n, lane] = tp_sum[lane] / npig[lane]
+                pr[n, lane] = tp_sum[lane] / (fp_sum + tp_sum[lane] + _EPS)
+            n += 1
+    return n
+
+
 @numba.njit(cache=True, nogil=True)
 def weighted_ap_many(
     category_start: np.ndarray,
@@ -247,36 +302,72 @@ def weighted_ap_many(
     marked_start: np.ndarray,
     marked_row: np.ndarray,
     marked_tp: np.ndarray,
+    union_start: np.ndarray,
+    union_row: np.ndarray,
+    marked_slot: np.ndarray,
     image_weights: np.ndarray,
     npig: np.ndarray,
     recall_thresholds: np.ndarray,
 ) -> np.ndarray:
     """AP for each row of ``image_weights`` [B x I] (``npig`` [B x K]): the mean precision
-    over thresholds, recall points and the categories with objects; NaN where none has."""
+    over thresholds, recall points and the categories with objects; NaN where none has.
+
+    The arguments of :func:`weighted_curves`, and ``union_row``: the rows listed at any
+    threshold, ascending (category k's are ``union_start[k]:union_start[k+1]``), entry e
+    of ``marked_row`` being ``union_row[marked_slot[e]]``. Each lane's floating-point
+    operations, and the order of its sum, are those of one resample alone.
+    """
     num_b = image_weights.shape[0]
     num_k = len(category_start) - 1
     num_t = marked_start.shape[0]
     num_r = len(recall_thresholds)
-    total, rc, pr = _category_buffers(category_start)
+    longest = 0
+    for k in range(num_k):
+        longest = max(longest, category_start[k + 1] - category_start[k])
+    total = np.empty((longest, LANES))
+    rc = np.empty((longest, LANES))
+    pr = np.empty((longest, LANES))
+    weight = np.zeros((image_weights.shape[1], LANES))
+    npig_k = np.ones(LANES)  # 1 in the lanes without objects, whose points are not read
     q = np.empty(num_r)
     out = np.empty(num_b)
-    for b in range(num_b):
-        weight = image_weights[b]
-        acc = 0.0
-        present = 0
+    for b0 in range(0, num_b, LANES):
+        lanes = min(LANES, num_b - b0)
+        weight[:, :lanes] = image_weights[b0 : b0 + lanes].T
+        weight[:, lanes:] = 0.0
+        npig_k[lanes:] = 1.0
+        acc = np.zeros(lanes)
+        present = np.zeros(lanes, dtype=np.int64)
         for k in range(num_k):
-            if npig[b, k] == 0:
+            for lane in range(lanes):
+                present[lane] += npig[b0 + lane, k] != 0
+                npig_k[lane] = npig[b0 + lane, k] if npig[b0 + lane, k] != 0 else 1.0
+            if not (npig[b0 : b0 + lanes, k] != 0).any():
                 continue
-            present += 1
-            d0 = category_start[k]
-            d1 = category_start[k + 1]
-            _running_weight(d0, d1, image, weight, total)
+            u0, u1 = union_start[k], union_start[k + 1]
+            _running_weights(category_start[k], union_row[u0:u1], image, weight, total)
             for t in range(num_t):
-                n = _weighted_category(
-                    d0, d1, t, k, image, marked_start, marked_row, marked_tp, weight, npig[b, k], total, rc, pr
+                n = _weighted_points(
+                    marked_start[t, k],
+                    marked_start[t, k + 1],
+                    image,
+                    marked_row,
+                    marked_slot,
+                    u0,
+                    marked_tp,
+                    weight,
+                    npig_k,
+                    total,
+                    rc,
+                    pr,
                 )
-                _read_envelope(n, rc, pr, recall_thresholds, q)
-                for r in range(num_r):
-                    acc += q[r]
-        out[b] = acc / (present * num_t * num_r) if present else np.nan
+                for lane in range(lanes):
+                    if npig[b0 + lane, k] == 0:
+                        continue
+                    _read_envelope(n, rc[:, lane], pr[:, lane], recall_thresholds, q)
+                    for r in range(num_r):
+                        acc[lane] += q[r]
+        for lane in range(lanes):
+            b = b0 + lane
+            out[b] = acc[lane] / (present[lane] * num_t * num_r) if present[lane] else np.nan
     return out

@@ -415,6 +415,9 @@ class BootstrapCurves:
         )
         self.marked_row = np.concatenate(listed) if listed else np.zeros(0, dtype=np.int64)
         self.marked_tp = np.concatenate([(matched[t] & ~ignored[t])[rows_t] for t, rows_t in enumerate(listed)])
+        self.union_row = np.unique(self.marked_row)
+        self.union_start = np.searchsorted(self.union_row, dets.category_start)
+        self.marked_slot = np.searchsorted(self.union_row, self.marked_row)
         lo, hi = AREA_RANGES[0]
         kept = ~gt.iscrowd & (gt.area >= lo) & (gt.area <= hi)
         self.objects = np.zeros((len(gt.category_ids), len(gt.image_ids)))
@@ -453,6 +456,9 @@ class BootstrapCurves:
             self.marked_start,
             self.marked_row,
             self.marked_tp,
+            self.union_start,
+            self.union_row,
+            self.marked_slot,
             np.ascontiguousarray(weights, dtype=np.float64),
             np.ascontiguousarray(weights @ self.objects.T),
             RECALL_THRESHOLDS,

@@ -111,3 +111,19 @@ def test_the_public_subset_from_shared_matches_equals_scoring_the_subset_alone()
         assert interval == evaluator.bootstrap_interval(
             gt, results, protocol="coco", images=images, resamples=30, seed=1
         )
+
+
+def test_resamples_computed_side_by_side_equal_each_computed_alone():
+    gt, results = draw(np.random.default_rng(9), 200)
+    from evaluator.protocols import coco
+
+    curves = coco.BootstrapCurves(coco.Matches.of(gt, results))
+    rng = np.random.default_rng(4)
+    weights = rng.integers(0, 3, (13, curves.num_images)).astype(float)  # 13: a last block of 5 lanes
+    weights[2] = 0.0  # no image drawn: NaN
+    together = curves.weighted_ap_many(weights)
+    alone = np.array([curves.weighted_ap_many(row[None])[0] for row in weights])
+    assert np.array_equal(together, alone, equal_nan=True)
+    assert np.isnan(together[2])
+    single = np.array([curves.weighted_ap(row) for row in weights])
+    assert np.allclose(together, single, rtol=0, atol=1e-12, equal_nan=True)
