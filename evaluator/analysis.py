@@ -644,7 +644,8 @@ class ConfusionSweep:
             while counts and counts[-1] == 0:
                 counts.pop()
             cells.append([row, column, *counts])
-        return json_safe(
+        # ``cells`` holds Python ints already: json_safe would only copy it
+        head = json_safe(
             {
                 "iou": self.iou,
                 "ignore_overlap": self.ignore_overlap,
@@ -652,10 +653,9 @@ class ConfusionSweep:
                 "rows": "ground truth",
                 "columns": "prediction",
                 "thresholds": self.thresholds,
-                "cells": cells,
-                "counted": self.counted,
             }
         )
+        return {**head, "cells": cells, "counted": json_safe(self.counted)}
 
 
 def confusion_sweep(
@@ -683,8 +683,9 @@ def confusion_sweep(
     row = np.full(len(matches.gt), num_classes, dtype=np.int64)
     row[matches.gt >= 0] = gt_category[matches.gt[matches.gt >= 0]]
     cell, score = (row * size + matches.category)[kept], matches.score[kept]
-    codes, inverse = np.unique(cell, return_inverse=True)
-    counts = count_at_least(inverse.ravel(), len(codes), score, thresholds)
+    present = np.bincount(cell, minlength=size * size) > 0  # np.unique, without sorting every detection
+    codes = np.flatnonzero(present)
+    counts = count_at_least((np.cumsum(present) - 1)[cell], len(codes), score, thresholds)
     return ConfusionSweep(
         iou=_iou_json(iou),
         ignore_overlap=ignore_overlap,

@@ -22,15 +22,34 @@ needs a positive and a negative image).
 
 from __future__ import annotations
 
-import bisect
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numba
 import numpy as np
 
 from .types import AnalysisInput, json_safe
 
 CURVE_POINTS = 120
+
+
+@numba.njit(cache=True, nogil=True)
+def _coarse_points(scored: np.ndarray, min_step: int) -> np.ndarray:
+    """bool [P]: the points :meth:`RocCurve.coarse` keeps, the first and the last always."""
+    n = len(scored)
+    keep = np.zeros(n, dtype=np.bool_)
+    keep[0] = keep[n - 1] = True
+    # ``scored`` never falls: the next point kept is the first at least ``min_step`` above
+    # the last one kept, unless it is within ``min_step`` of the end (then so are all after it).
+    i, last = 1, 0
+    while True:
+        while i < n and scored[i] < last + min_step:
+            i += 1
+        if i >= n - 1 or scored[n - 1] - scored[i] < min_step:
+            return keep
+        keep[i], last = True, scored[i]
+        i += 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,18 +74,7 @@ class RocCurve:
         """The curve through fewer points, each (but the last, every image) at least
         ``min_step`` pairs below the previous one, so that no step resolves a single
         detection; the AUC stays the exact one."""
-        scored = self.scored.tolist()
-        keep = np.zeros(len(scored), dtype=bool)
-        keep[0] = keep[-1] = True
-        # ``scored`` never falls: the next point kept is the first at least ``min_step`` above
-        # the last one kept, unless it is within ``min_step`` of the end (then so are all after it).
-        i, last = 1, 0
-        while True:
-            i = bisect.bisect_left(scored, last + min_step, lo=i)
-            if i >= len(scored) - 1 or scored[-1] - scored[i] < min_step:
-                break
-            keep[i], last = True, scored[i]
-            i += 1
+        keep = _coarse_points(self.scored, min_step)
         return replace(
             self, fpr=self.fpr[keep], tpr=self.tpr[keep], thresholds=self.thresholds[keep], scored=self.scored[keep]
         )
@@ -82,7 +90,7 @@ class RocCurve:
         keep: np.ndarray = np.arange(len(self.fpr))
         if len(keep) > points:
             keep = np.unique(np.round(np.linspace(0, len(keep) - 1, points)).astype(np.int64))
-        thresholds = [round(float(t), 6) if np.isfinite(t) else None for t in self.thresholds[keep]]
+        thresholds = [round(t, 6) if math.isfinite(t) else None for t in self.thresholds[keep].tolist()]
         return json_safe(
             {
                 "name": self.name,
@@ -109,14 +117,12 @@ class ImageRoc:
 
     def to_dict(self, min_step: int = 1) -> dict[str, Any]:
         """The curves through points at least ``min_step`` pairs apart (:meth:`RocCurve.coarse`)."""
-        return json_safe(
-            {
-                "overall": self.overall.coarse(min_step).to_dict(),
-                "classes": [curve.coarse(min_step).to_dict(points=CURVE_POINTS // 2) for curve in self.per_class],
-                "auc": self.overall.auc,
-                "macro_auc": self.macro_auc,
-            }
-        )
+        return {
+            "overall": self.overall.coarse(min_step).to_dict(),
+            "classes": [curve.coarse(min_step).to_dict(points=CURVE_POINTS // 2) for curve in self.per_class],
+            "auc": json_safe(self.overall.auc),
+            "macro_auc": json_safe(self.macro_auc),
+        }
 
 
 def roc_curve(name: str, labels: np.ndarray, scores: np.ndarray) -> RocCurve:

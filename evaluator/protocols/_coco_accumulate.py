@@ -72,6 +72,21 @@ def _curve(
 
 
 @numba.njit(cache=True, nogil=True)
+def flags_in_order(matched: np.ndarray, ignored: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True and false positives [T x P] of rows ``order`` of ``matched``/``ignored`` [T x D]:
+    matched and not ignored, neither matched nor ignored."""
+    tp = np.empty((matched.shape[0], len(order)), dtype=np.bool_)
+    fp = np.empty((matched.shape[0], len(order)), dtype=np.bool_)
+    for t in range(matched.shape[0]):
+        for p in range(len(order)):
+            hit = matched[t, order[p]]
+            skip = ignored[t, order[p]]
+            tp[t, p] = hit and not skip
+            fp[t, p] = not (hit or skip)
+    return tp, fp
+
+
+@numba.njit(cache=True, nogil=True)
 def accumulate_curves(
     category_start: np.ndarray,
     rank: np.ndarray,

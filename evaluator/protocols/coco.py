@@ -25,7 +25,7 @@ import numpy as np
 from ..formats import coco as coco_format
 from ..formats.coco import CocoGroundTruth, CocoResults, frozen
 from ..types import AnalysisInput, BoxSet, ClassResult, Evaluation
-from ._coco_accumulate import accumulate_curves, weighted_ap_many, weighted_curves
+from ._coco_accumulate import accumulate_curves, flags_in_order, weighted_ap_many, weighted_curves
 from ._coco_match import match_groups
 
 NAME = "coco"
@@ -249,9 +249,7 @@ def _accumulate(
     max_dets_array = np.array(max_dets, dtype=np.int64)
     for a in range(num_a):
         # One gather per area range, so that the kernel reads each category's flags in order.
-        hit, skip = matched[a][:, order], ignored[a][:, order]
-        tp, fp = hit & ~skip, ~hit & ~skip
-        del hit, skip
+        tp, fp = flags_in_order(matched[a], ignored[a], order)
         accumulate_curves(
             dets.category_start,
             rank,
