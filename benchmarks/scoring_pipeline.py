@@ -10,7 +10,10 @@ seconds of this process, best of ``--repeat``, kernels warm):
 - pipeline: what ``leaderboard.scoring.evaluate`` does for an accuracy track, stage by
   stage: ``load_results``, one matching (``evaluator.match``), the evaluation and
   bootstrap of the full and the public split (``evaluate_subsets``) and the threshold
-  explorer of both splits (``explorer_subsets``: the public split's from the full split's matchings).
+  explorer of both splits (``explorer_subsets``: the public split's from the full split's
+  matchings), with the cyclic garbage collector paused as the worker pauses it
+  (``leaderboard.collector``); the bare evaluation runs with the collector on, as the
+  engine and the command line do.
 
 Bare and pipeline runs alternate, so that both see the same load on the machine.
 
@@ -32,6 +35,7 @@ import evaluator
 from benchmarks.coco_speed import generate_detections, generate_split
 from evaluator.subsets import public_image_ids
 from evaluator.warmup import warm_up
+from leaderboard.collector import collector_paused
 from leaderboard.explorer import explorer_subsets
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +65,11 @@ def bare(gt_path: Path, results_path: Path, gt) -> Clock:
 
 
 def pipeline(results_path: Path, gt, resamples: int) -> Clock:
+    with collector_paused():
+        return _pipeline(results_path, gt, resamples)
+
+
+def _pipeline(results_path: Path, gt, resamples: int) -> Clock:
     clock = Clock()
     results = clock.run("load_results", evaluator.load_results, results_path, protocol="coco", ground_truth=gt)
     public = public_image_ids(evaluator.image_ids(gt, protocol="coco"), seed=PUBLIC_SEED, fraction=PUBLIC_FRACTION)

@@ -232,6 +232,21 @@ class _Ordered:
     gt_ignore: np.ndarray
 
 
+@numba.njit(cache=True, nogil=True)
+def _stable_order(group: np.ndarray, size: int) -> np.ndarray:
+    """``np.argsort(group, kind="stable")`` of integers in ``[0, size)``, by counting."""
+    start = np.zeros(size + 1, dtype=np.int64)
+    for g in group:
+        start[g + 1] += 1
+    for g in range(size):
+        start[g + 1] += start[g]
+    order = np.empty(len(group), dtype=np.int64)
+    for i in range(len(group)):
+        order[start[group[i]]] = i
+        start[group[i]] += 1
+    return order
+
+
 def _by_score(scores: np.ndarray) -> np.ndarray:
     return np.argsort(-scores, kind="stable")
 
@@ -257,10 +272,10 @@ def _ordered(data: AnalysisInput, *, score: float, by_class: bool, by_score: np.
         det_group, gt_group = det_image * num_classes + det_category, gt_image * num_classes + gt_category
     else:
         det_group, gt_group = det_image, gt_image
-    order = np.argsort(det_group, kind="stable")
-    chosen, det_image, det_category, det_group = chosen[order], det_image[order], det_category[order], det_group[order]
-    gt_order = np.argsort(gt_group, kind="stable")
     size = int(max(gt_group.max(initial=-1), det_group.max(initial=-1))) + 2
+    order = _stable_order(det_group, size)
+    chosen, det_image, det_category, det_group = chosen[order], det_image[order], det_category[order], det_group[order]
+    gt_order = _stable_order(gt_group, size)
     gt_start = np.concatenate(([0], np.cumsum(np.bincount(gt_group, minlength=size))))
     return _Ordered(
         chosen=chosen,

@@ -22,6 +22,7 @@ from evaluator.protocols import get_spec
 from evaluator.transfer_archive import Cell, read_upload, relabel
 
 from . import files, ground_truth
+from .collector import collector_paused
 from .explorer import explorer_subsets
 from .models import Score, Submission, Track, TrackDomain
 
@@ -101,7 +102,7 @@ def _source_categories(sequence: list[TrackDomain]) -> dict[int, str]:
 
 def evaluate(submission: Submission) -> tuple[list[CellResult], list[TransferResult]]:
     """Every evaluation of ``submission``; raises evaluator.InvalidInput when the file is at fault."""
-    with files.local_copy(submission.file.storage, submission.file.name) as path:
+    with files.local_copy(submission.file.storage, submission.file.name) as path, collector_paused():
         return _evaluate(submission, path)
 
 

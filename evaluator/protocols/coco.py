@@ -367,11 +367,22 @@ def evaluate_matches(matches: Matches) -> Evaluation:
     )
 
 
+def _index_in(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each of ``values``' position in the sorted ``ids``, and whether it is there (``np.isin``)."""
+    index = np.searchsorted(ids, values)
+    found = np.zeros(len(values), dtype=bool)
+    if len(ids):
+        found = ids[np.minimum(index, len(ids) - 1)] == values
+    return index, found
+
+
 def analysis_input(gt: CocoGroundTruth, results: CocoResults) -> AnalysisInput:
     def xyxy(bbox: np.ndarray) -> np.ndarray:
         return np.column_stack([bbox[:, 0], bbox[:, 1], bbox[:, 0] + bbox[:, 2], bbox[:, 1] + bbox[:, 3]])
 
-    known = np.isin(results.image_id, gt.image_ids) & np.isin(results.category_id, gt.category_ids)
+    image, image_known = _index_in(gt.image_ids, results.image_id)
+    category, category_known = _index_in(gt.category_ids, results.category_id)
+    known = image_known & category_known
     return AnalysisInput(
         image_ids=image_ids(gt),
         category_names=gt.category_names,
@@ -383,8 +394,8 @@ def analysis_input(gt: CocoGroundTruth, results: CocoResults) -> AnalysisInput:
             ignore=gt.iscrowd.copy(),
         ),
         detections=BoxSet(
-            image=np.searchsorted(gt.image_ids, results.image_id[known]),
-            category=np.searchsorted(gt.category_ids, results.category_id[known]),
+            image=image[known],
+            category=category[known],
             xyxy=xyxy(results.xywh[known]),
             score=results.score[known],
             ignore=np.zeros(int(known.sum()), dtype=bool),
