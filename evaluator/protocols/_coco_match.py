@@ -27,9 +27,9 @@ def _box_iou(d: np.ndarray, g: np.ndarray, crowd: bool) -> float:
 
 
 @numba.njit(cache=True, nogil=True)
-def _group_ious(dt_bbox: np.ndarray, gt_bbox: np.ndarray, gt_crowd: np.ndarray) -> np.ndarray:
-    """[nd x ng]: pycocotools' IoU of every detection row against every ground-truth row."""
-    ious = np.zeros((dt_bbox.shape[0], gt_bbox.shape[0]))
+def _group_ious(dt_bbox: np.ndarray, gt_bbox: np.ndarray, gt_crowd: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """[nd x ng]: pycocotools' IoU of every detection row against every ground-truth row, in ``scratch``."""
+    ious = scratch[: dt_bbox.shape[0], : gt_bbox.shape[0]]
     for j in range(gt_bbox.shape[0]):
         for i in range(dt_bbox.shape[0]):
             ious[i, j] = _box_iou(dt_bbox[i], gt_bbox[j], gt_crowd[j])
@@ -50,15 +50,17 @@ def _greedy_group(
     matched: np.ndarray,
     ignored: np.ndarray,
     t0: int,
+    order: np.ndarray,
+    gt_ignore: np.ndarray,
+    taken: np.ndarray,
 ) -> None:
     """``evaluateImg``'s greedy matching of one group: detection rows ``d0..d0+nd`` against
     the ground truth ``columns`` (file order) of ``ious`` [nd x ng] and of the gt arrays,
-    into ``matched``/``ignored`` [A x T x D] at thresholds ``t0..t0+len(iou_thresholds)``."""
+    into ``matched``/``ignored`` [A x T x D] at thresholds ``t0..t0+len(iou_thresholds)``.
+    ``order``, ``gt_ignore`` and ``taken``: scratch arrays of at least ``len(columns)``
+    (allocating them for each of many small groups would cost more than the matching)."""
     nd = ious.shape[0]
     ng = len(columns)
-    order = np.empty(ng, dtype=np.int64)
-    gt_ignore = np.empty(ng, dtype=np.bool_)
-    taken = np.zeros(ng, dtype=np.bool_)
     for a in range(area_ranges.shape[0]):
         lo = area_ranges[a, 0]
         hi = area_ranges[a, 1]
@@ -72,7 +74,7 @@ def _greedy_group(
                     gt_ignore[k] = ig
                     k += 1
         for t in range(len(iou_thresholds)):
-            taken[:] = False
+            taken[:ng] = False
             thr = min(iou_thresholds[t], 1 - 1e-10)
             for i in range(nd):
                 best = thr
@@ -95,6 +97,17 @@ def _greedy_group(
                 hit = gt_id_nonzero[order[m]]
                 matched[a, t0 + t, row] = hit
                 ignored[a, t0 + t, row] = gt_ignore[m] or (not hit and (dt_area[row] < lo or dt_area[row] > hi))
+
+
+@numba.njit(cache=True, nogil=True)
+def _scratch(longest: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every column index of the largest group, and :func:`_greedy_group`'s scratch arrays."""
+    return (
+        np.arange(longest),
+        np.empty(longest, dtype=np.int64),
+        np.empty(longest, dtype=np.bool_),
+        np.zeros(longest, dtype=np.bool_),
+    )
 
 
 @numba.njit(cache=True, nogil=True)
@@ -125,15 +138,16 @@ def match_groups(
     shape = (area_ranges.shape[0], len(iou_thresholds), dt_bbox.shape[0])
     matched = np.zeros(shape, dtype=np.bool_)
     ignored = np.zeros(shape, dtype=np.bool_)
-    every = np.arange(np.max(np.diff(gt_start))) if len(gt_start) > 1 else np.zeros(0, dtype=np.int64)
+    longest = np.max(np.diff(gt_start)) if len(gt_start) > 1 else 0
+    every, order, gt_ignore, taken = _scratch(longest)
+    ious = np.empty((np.max(dt_count) if len(dt_count) else 0, longest))
     for q in range(len(gt_start) - 1):
         g0, g1 = gt_start[q], gt_start[q + 1]
         d0, d1 = dt_start[q], dt_start[q] + dt_count[q]
         if d1 == d0:
             continue
-        ious = _group_ious(dt_bbox[d0:d1], gt_bbox[g0:g1], gt_crowd[g0:g1])
         _greedy_group(
-            ious,
+            _group_ious(dt_bbox[d0:d1], gt_bbox[g0:g1], gt_crowd[g0:g1], ious),
             every[: g1 - g0],
             gt_area[g0:g1],
             gt_crowd[g0:g1],
@@ -145,6 +159,9 @@ def match_groups(
             matched,
             ignored,
             0,
+            order,
+            gt_ignore,
+            taken,
         )
     return matched, ignored
 
@@ -182,10 +199,11 @@ def match_confusions(
     ignored = np.zeros(shape, dtype=np.bool_)
     thresholds = np.full(1, iou_threshold)
     longest = np.max(np.diff(image_gt_start)) if len(image_gt_start) > 1 else 0
+    every, order, gt_ignore, taken = _scratch(longest)
     area = np.empty(longest)
-    every = np.arange(longest)
     own = np.empty(longest, dtype=np.int64)
     similar = np.empty(longest, dtype=np.int64)
+    scratch = np.empty((np.max(np.diff(dt_start)) if len(dt_start) > 1 else 0, longest))
     for q in range(len(group_image)):
         g0, g1 = image_gt_start[group_image[q]], image_gt_start[group_image[q] + 1]
         d0, d1 = dt_start[q], dt_start[q + 1]
@@ -200,7 +218,7 @@ def match_confusions(
             if family[category] == family[k]:
                 similar[num_similar] = j
                 num_similar += 1
-        ious = _group_ious(dt_bbox[d0:d1], gt_bbox[g0:g1], gt_crowd[g0:g1])
+        ious = _group_ious(dt_bbox[d0:d1], gt_bbox[g0:g1], gt_crowd[g0:g1], scratch)
         for setting, columns in enumerate((own[:num_own], similar[:num_similar], every[: g1 - g0])):
             _greedy_group(
                 ious,
@@ -215,5 +233,8 @@ def match_confusions(
                 matched,
                 ignored,
                 setting,
+                order,
+                gt_ignore,
+                taken,
             )
     return matched, ignored

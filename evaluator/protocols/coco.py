@@ -320,7 +320,7 @@ def _curves(gt: CocoGroundTruth, precision: np.ndarray, scores: np.ndarray) -> d
     settings = {"0.50": p[t50], "0.75": p[t75], "0.50:0.95": np.where((p > -1).all(axis=0), p.mean(axis=0), -1)}
 
     def series(values: np.ndarray) -> list[float | None]:
-        return [round(float(v), 4) if v > -1 else None for v in values]
+        return [round(v, 4) if v > -1 else None for v in values.tolist()]
 
     classes = []
     for k, name in enumerate(gt.category_names):
@@ -414,16 +414,14 @@ class BootstrapCurves:
         rows = dets.by_category
         self.category_start = dets.category_start
         self.image = dets.image[rows]
-        matched = matches.matched[0][:, rows]
-        ignored = matches.ignored[0][:, rows]
-        marked = matched | ignored
-        listed = [np.flatnonzero(marked[t]) for t in range(len(marked))]
+        tp, fp = flags_in_order(matches.matched[0], matches.ignored[0], rows)
+        listed = [np.flatnonzero(~fp[t]) for t in range(len(fp))]
         offsets = np.cumsum([0] + [len(rows_t) for rows_t in listed])
         self.marked_start = np.stack(
             [offsets[t] + np.searchsorted(rows_t, dets.category_start) for t, rows_t in enumerate(listed)]
         )
         self.marked_row = np.concatenate(listed) if listed else np.zeros(0, dtype=np.int64)
-        self.marked_tp = np.concatenate([(matched[t] & ~ignored[t])[rows_t] for t, rows_t in enumerate(listed)])
+        self.marked_tp = np.concatenate([tp[t][rows_t] for t, rows_t in enumerate(listed)])
         self.union_row = np.unique(self.marked_row)
         self.union_start = np.searchsorted(self.union_row, dets.category_start)
         self.marked_slot = np.searchsorted(self.union_row, self.marked_row)
