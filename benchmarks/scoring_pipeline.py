@@ -15,6 +15,9 @@ seconds of this process, best of ``--repeat``, kernels warm):
   (``leaderboard.collector``); the bare evaluation runs with the collector on, as the
   engine and the command line do.
 
+Both run with BLAS limited to one thread, as in the worker process (the bootstrap's
+small products only burn CPU time in extra threads; the bare evaluation has none).
+
 Bare and pipeline runs alternate, so that both see the same load on the machine.
 
 Prints the stage table and total / bare. No database is needed.
@@ -30,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from threadpoolctl import threadpool_limits
 
 import evaluator
 from benchmarks.coco_speed import generate_detections, generate_split
@@ -102,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    threadpool_limits(limits=1)  # as the worker process (leaderboard.tasks): BLAS threads only add CPU time
     warm_up()
     with tempfile.TemporaryDirectory(prefix="scoring_pipeline_") as tmp:
         rng = np.random.default_rng(args.seed)
