@@ -217,8 +217,9 @@ class Matches:
         new_index = np.cumsum(keep_image) - 1
         keep = keep_image[self.dets.image]
         dets = self.dets.subset(keep, new_index, len(self.gt.category_ids))
-        matched = np.ascontiguousarray(self.matched[:, :, keep])
-        ignored = np.ascontiguousarray(self.ignored[:, :, keep])
+        # np.compress: the same as indexing with ``keep``, a few times faster on the last axis
+        matched = np.ascontiguousarray(np.compress(keep, self.matched, axis=2))
+        ignored = np.ascontiguousarray(np.compress(keep, self.ignored, axis=2))
         return Matches(_restrict_ground_truth(self.gt, keep_image), dets, matched, ignored)
 
 
