@@ -6,14 +6,16 @@
 Generates a split and detections with ``coco_speed``'s generators, then times (CPU
 seconds of this process, best of ``--repeat``, kernels warm):
 
-- bare: ``load_results`` + ``evaluate`` on the full split (what the command line does);
+- bare: ``load_results`` + ``evaluate`` on the full split, what the command line
+  (``python -m evaluator``) does once it has the ground truth;
 - pipeline: what ``leaderboard.scoring.evaluate`` does for an accuracy track, stage by
   stage: ``load_results``, one matching (``evaluator.match``), the evaluation and
   bootstrap of the full and the public split (``evaluate_subsets``) and the threshold
-  explorer of both splits (``explorer_subsets``: the public split's from the full split's
-  matchings), with the cyclic garbage collector paused as the worker pauses it
-  (``leaderboard.collector``); the bare evaluation runs with the collector on, as the
-  engine and the command line do.
+  explorer of both splits with COCO's analyze() (``explorer_subsets``: the public split's
+  from the full split's matchings).
+
+Both sides run with the cyclic garbage collector paused (``evaluator.collector``), as the
+command line and the worker both pause it, so that neither gains on the other from it.
 
 Both run with BLAS limited to one thread, as in the worker process (the bootstrap's
 small products only burn CPU time in extra threads; the bare evaluation has none).
@@ -37,9 +39,9 @@ from threadpoolctl import threadpool_limits
 
 import evaluator
 from benchmarks.coco_speed import generate_detections, generate_split
+from evaluator.collector import collector_paused
 from evaluator.subsets import public_image_ids
 from evaluator.warmup import warm_up
-from leaderboard.collector import collector_paused
 from leaderboard.explorer import explorer_subsets
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +63,12 @@ class Clock:
         return value
 
 
-def bare(gt_path: Path, results_path: Path, gt) -> Clock:
+def bare(results_path: Path, gt) -> Clock:
+    with collector_paused():
+        return _bare(results_path, gt)
+
+
+def _bare(results_path: Path, gt) -> Clock:
     clock = Clock()
     results = clock.run("load_results", evaluator.load_results, results_path, protocol="coco", ground_truth=gt)
     clock.run("evaluate (full)", evaluator.evaluate, gt, results, protocol="coco")
@@ -118,15 +125,16 @@ def main(argv: list[str] | None = None) -> int:
         gt = evaluator.load_ground_truth(gt_path, protocol="coco")
         bare_runs, pipeline_runs = [], []
         for _ in range(args.repeat):  # interleaved, so that both see the same load on the machine
-            bare_runs.append(bare(gt_path, results_path, gt))
+            bare_runs.append(bare(results_path, gt))
             pipeline_runs.append(pipeline(results_path, gt, args.resamples))
     base, full = best(bare_runs), best(pipeline_runs)
     print(
         f"{args.images} images, {len(dataset['annotations'])} objects, {args.detections} detections; "
         f"CPU seconds of one process, best of {args.repeat}"
     )
+    print("both sides with the cyclic garbage collector paused, as the command line and the worker run")
     print(f"{'stage':48}{'CPU s':>9}{'wall s':>9}")
-    for title, clock in (("bare evaluation", base), ("worker pipeline", full)):
+    for title, clock in (("bare evaluation (python -m evaluator)", base), ("worker pipeline", full)):
         print(title)
         for stage, seconds in clock.stages.items():
             print(f"  {stage:46}{seconds:9.2f}{clock.wall[stage]:9.2f}")

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from . import PROTOCOL_NAMES, EvaluatorError, evaluate_files
+from .collector import collector_paused
 from .kit import check as check_file
 from .kit import read_kit
 
@@ -61,7 +62,11 @@ def check(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    with collector_paused():  # this process reads and scores one file: see evaluator.collector
+        return _main(sys.argv[1:] if argv is None else argv)
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["check"]:
         return check(argv[1:])
     args = build_parser().parse_args(argv)

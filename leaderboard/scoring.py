@@ -17,12 +17,12 @@ from django.conf import settings
 
 import evaluator
 from evaluator import transfer
+from evaluator.collector import collector_paused
 from evaluator.label_map import remap_coco_results
 from evaluator.protocols import get_spec
 from evaluator.transfer_archive import Cell, read_upload, relabel
 
 from . import files, ground_truth
-from .collector import collector_paused
 from .explorer import explorer_subsets
 from .models import Score, Submission, Track, TrackDomain
 

@@ -1,13 +1,14 @@
-"""The cyclic garbage collector paused while the worker scores a submission.
+"""The cyclic garbage collector paused while a single-threaded process scores a file.
 
 Scoring allocates hundreds of thousands of short-lived objects that hold no reference
 cycles (the parsed JSON records, then the explorer's lists), and reference counting
 frees every one of them. Each burst of allocations still triggers collections that
-traverse every object alive, which costs about 40% of parsing a large results file.
-The worker scores one submission at a time in its own process, so pausing the collector
-there is safe; the engine itself never touches it, since the web process checks uploads
-in several threads at once. No Django here: ``benchmarks.scoring_pipeline`` times the
-worker's path through the same function.
+traverse every object alive, which costs 40-60% of parsing a large results file.
+
+The collector is process-wide state, so only code that owns its process pauses it:
+the command line (``python -m evaluator``) and the worker (``leaderboard.scoring``),
+each scoring one file at a time. The engine's library functions never touch it, since
+the web process checks uploads in several threads at once.
 """
 
 from __future__ import annotations
