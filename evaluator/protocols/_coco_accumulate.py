@@ -196,6 +196,31 @@ def _read_envelope(n: int, rc: np.ndarray, pr: np.ndarray, recall_thresholds: np
         r -= 1
 
 
+@numba.njit(cache=True, nogil=True)
+def _lane_envelope(
+    n: int, rc: np.ndarray, pr: np.ndarray, lane: int, recall_thresholds: np.ndarray, best: np.ndarray, out: np.ndarray
+) -> None:
+    """:func:`_read_envelope` of lane ``lane``'s ``n`` points of ``rc``/``pr`` [n x L] into
+    ``out`` [R], without a hard-to-predict branch per point: each point's precision goes
+    to the bucket of the number of recall thresholds its recall reaches (``best`` [R + 1],
+    scratch), and the envelope at threshold r is the largest precision in the buckets above
+    r. Only maxima are taken, so the values are :func:`_read_envelope`'s exactly."""
+    num_r = len(recall_thresholds)
+    best[:] = 0.0
+    for p in range(n):
+        recall = rc[p, lane]
+        k = min(int(recall * (num_r - 1)) + 1, num_r)  # a guess, made exact against the thresholds
+        while k < num_r and recall_thresholds[k] <= recall:
+            k += 1
+        while k > 0 and recall_thresholds[k - 1] > recall:
+            k -= 1
+        best[k] = max(best[k], pr[p, lane])
+    running = 0.0
+    for r in range(num_r - 1, -1, -1):
+        running = max(running, best[r + 1])
+        out[r] = running
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _category_buffers(category_start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Three scratch arrays as long as the longest category's rows: running weight, recall, precision."""
@@ -344,14 +369,15 @@ def weighted_ap_many(
     pr = np.empty((longest, LANES))
     weight = np.zeros((image_weights.shape[1], LANES))
     npig_k = np.ones(LANES)  # 1 in the lanes without objects, whose points are not read
-    q = np.empty(num_r)
+    q = np.zeros((LANES, num_r))
+    best = np.empty(num_r + 1)
     out = np.empty(num_b)
     for b0 in range(0, num_b, LANES):
         lanes = min(LANES, num_b - b0)
         weight[:, :lanes] = image_weights[b0 : b0 + lanes].T
         weight[:, lanes:] = 0.0
         npig_k[lanes:] = 1.0
-        acc = np.zeros(lanes)
+        acc = np.zeros(LANES)
         present = np.zeros(lanes, dtype=np.int64)
         for k in range(num_k):
             for lane in range(lanes):
@@ -378,10 +404,12 @@ def weighted_ap_many(
                 )
                 for lane in range(lanes):
                     if npig[b0 + lane, k] == 0:
-                        continue
-                    _read_envelope(n, rc[:, lane], pr[:, lane], recall_thresholds, q)
-                    for r in range(num_r):
-                        acc[lane] += q[r]
+                        q[lane] = 0.0  # adds nothing to the lane's sum
+                    else:
+                        _lane_envelope(n, rc, pr, lane, recall_thresholds, best, q[lane])
+                for r in range(num_r):  # every lane's sum in its own order, all lanes at once
+                    for lane in range(LANES):
+                        acc[lane] += q[lane, r]
         for lane in range(lanes):
             b = b0 + lane
             out[b] = acc[lane] / (present[lane] * num_t * num_r) if present[lane] else np.nan

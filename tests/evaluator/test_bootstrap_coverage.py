@@ -127,3 +127,25 @@ def test_resamples_computed_side_by_side_equal_each_computed_alone():
     assert np.isnan(together[2])
     single = np.array([curves.weighted_ap(row) for row in weights])
     assert np.allclose(together, single, rtol=0, atol=1e-12, equal_nan=True)
+
+
+def test_the_lanes_precision_envelope_equals_the_single_curves_exactly():
+    from evaluator.protocols import _coco_accumulate, coco
+
+    thresholds = coco.RECALL_THRESHOLDS
+    # recalls on, just beside and between the thresholds, repeated, and none at all
+    near = np.concatenate([thresholds, np.nextafter(thresholds, -1), np.nextafter(thresholds, 2)])
+    rng = np.random.default_rng(5)
+    lanes = 3
+    for trial in range(300):
+        n = int(rng.integers(0, 40)) if trial else 0
+        pool = near if trial % 2 else rng.random(200)
+        rc = np.sort(np.clip(rng.choice(pool, (n, lanes)), 0.0, 1.0), axis=0)
+        pr = rng.random((n, lanes)) * (rng.random((n, lanes)) < 0.9)
+        best, got, expected = np.empty(len(thresholds) + 1), np.empty(len(thresholds)), np.empty(len(thresholds))
+        for lane in range(lanes):
+            _coco_accumulate._lane_envelope(n, rc, pr, lane, thresholds, best, got)
+            _coco_accumulate._read_envelope(
+                n, np.ascontiguousarray(rc[:, lane]), np.ascontiguousarray(pr[:, lane]), thresholds, expected
+            )
+            assert np.array_equal(got, expected)
