@@ -163,13 +163,16 @@ def analyze(
 
 
 def _summary(gt: CocoGroundTruth, precision: np.ndarray) -> dict[str, Any]:
-    num_t, _, num_k, _ = precision.shape
+    num_t = len(precision)
 
     def ap(values: np.ndarray) -> float:
         return coco._mean_valid(values) if (values > -1).any() else float("nan")
 
     curves = precision[:, ::CURVE_STEP, :, 0]
     valid = curves[0, 0] > -1
+    # a category's curves are -1 throughout or nowhere (_complete); each row's mean is np.mean's of it alone
+    by_class = np.ascontiguousarray(np.moveaxis(precision[..., 0], 2, 0))  # [K x 7 x R]
+    class_ap = np.where(valid[:, None], by_class.mean(axis=2), np.nan)
     return json_safe(
         {
             "types": ERROR_TYPES,
@@ -180,7 +183,7 @@ def _summary(gt: CocoGroundTruth, precision: np.ndarray) -> dict[str, Any]:
                 label: [ap(precision[t, :, :, a]) for t in range(num_t)] for a, label in enumerate(coco.AREA_LABELS)
             },
             "classes": gt.category_names,
-            "class_ap": [[ap(precision[t, :, k, 0]) for t in range(num_t)] for k in range(num_k)],
+            "class_ap": class_ap,
             "recall": coco.RECALL_THRESHOLDS[::CURVE_STEP].round(2),
             "precision": curves[:, :, valid].mean(axis=2) if valid.any() else np.full(curves.shape[:2], np.nan),
         }
