@@ -30,8 +30,10 @@ trap 'rm -f "$mypy_out"' EXIT
 mypy_pid=$!
 # Fewer bootstrap resamples than in production keep scoring in the tests quick; the interval code is the same.
 export SCORING_BOOTSTRAP_RESAMPLES=${SCORING_BOOTSTRAP_RESAMPLES:-40}
+# Two test processes (pytest-xdist): the live-stack and browser tests spend most of their time waiting
+# on a web server, a worker or a browser. TEST_PROCESSES=0 runs them in this process.
 status=0
-.venv/bin/pytest "$@" || status=$?
+.venv/bin/pytest --numprocesses "${TEST_PROCESSES:-2}" --dist worksteal "$@" || status=$?
 mypy_status=0
 wait "$mypy_pid" || mypy_status=$?
 cat "$mypy_out"
