@@ -33,7 +33,7 @@ export SCORING_BOOTSTRAP_RESAMPLES=${SCORING_BOOTSTRAP_RESAMPLES:-40}
 # Two test processes (pytest-xdist): the live-stack and browser tests spend most of their time waiting
 # on a web server, a worker or a browser. TEST_PROCESSES=0 runs them in this process.
 status=0
-.venv/bin/pytest --numprocesses "${TEST_PROCESSES:-2}" --dist worksteal "$@" || status=$?
+.venv/bin/pytest --numprocesses "${TEST_PROCESSES:-2}" --dist loadfile "$@" || status=$?
 mypy_status=0
 wait "$mypy_pid" || mypy_status=$?
 cat "$mypy_out"

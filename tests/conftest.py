@@ -35,3 +35,13 @@ def _fresh_leaderboard_memo():
     memo.clear()
     yield
     memo.clear()
+
+
+LIVE_MARKERS = ("integration", "e2e", "slow")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The live-stack and browser tests first: in two test processes they mostly wait on servers,
+    workers and browsers while the other process runs the quick tests, instead of forming the tail."""
+    items.sort(key=lambda item: not any(item.get_closest_marker(name) for name in LIVE_MARKERS))
