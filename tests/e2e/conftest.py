@@ -1,4 +1,4 @@
-"""The browser the e2e tests drive: Debian's chromium through Playwright, one per session.
+"""The browser the e2e tests drive: Debian's chromium through Playwright, one per test module.
 
 Each test module brings its own ``stack`` (tests/integration/stack.py ``deployed``); ``page`` opens
 a fresh browser context on it.
@@ -14,7 +14,10 @@ import pytest
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")
+# A module's, not the session's: Playwright's event loop runs while the browser is open, and Django
+# refuses database access from a thread with a running loop, which would fail the database tests a
+# test process runs after the browser's.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
