@@ -21,10 +21,17 @@ def _skip_reason(flavour: str) -> str | None:
     return None
 
 
-@pytest.fixture(params=FLAVOURS)
+# The demo benchmarks without their baselines, on few images: what the stack tests submit to.
+DEMO_IMAGES = 60
+DEMO = ("--no-submissions", "--skip-real", "--images", str(DEMO_IMAGES))
+
+
+@pytest.fixture(scope="module", params=FLAVOURS)
 def stack(request) -> Iterator[Stack]:
+    """One live site a flavour for a test module, with the demo benchmarks loaded: each test signs up
+    participants of its own and looks only at their submissions."""
     reason = _skip_reason(request.param)
     if reason:
         pytest.skip(reason)
-    with deployed(request.param) as deployment:
+    with deployed(request.param, demo=DEMO) as deployment:
         yield deployment

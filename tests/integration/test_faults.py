@@ -9,6 +9,7 @@ stale sweep (``--beat``) every second; a lost queued task is sent again after 3 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -18,10 +19,11 @@ import redis
 import requests
 
 from leaderboard import demo
+from tests.integration.conftest import DEMO
 from tests.integration.private_services import PrivatePostgres, PrivateRedis
 from tests.integration.site_client import Participant
 from tests.integration.stack import Stack, deployed, wait_for
-from tests.integration.test_scoring_stack import IMAGES, heavy_results, load_demo
+from tests.integration.test_scoring_stack import IMAGES, coco_track_id, heavy_results
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -52,6 +54,7 @@ def stack(private_postgres: PrivatePostgres, private_redis: PrivateRedis) -> Ite
     try:
         with deployed(
             "services",
+            demo=DEMO,
             database_url=private_postgres.url,
             broker_url=private_redis.url,
             env={"STALE_QUEUED_SECONDS": "3", "SCORING_BOOTSTRAP_RESAMPLES": "20"},
@@ -74,8 +77,10 @@ def sql(stack: Stack, query: str, *params: object) -> list[tuple]:
 
 
 def queued_messages(stack: Stack, server: PrivateRedis) -> int:
+    """The scoring tasks waiting in the queue (the periodic sweep's own tasks left out)."""
     client = redis.Redis(port=server.port, socket_timeout=5)
-    return int(client.llen(stack.env["CELERY_TASK_DEFAULT_QUEUE"]))
+    messages = [json.loads(raw) for raw in client.lrange(stack.env["CELERY_TASK_DEFAULT_QUEUE"], 0, -1)]
+    return sum(message["headers"]["task"] == "leaderboard.tasks.score_submission" for message in messages)
 
 
 def wait_running(participant: Participant, submission_id: int) -> None:
@@ -114,9 +119,9 @@ def assert_scored_once(stack: Stack, ids: list[int], *, history: int = 0) -> Non
 
 
 def test_broker_restart_loses_the_queue_and_the_sweep_sends_it_again(stack, private_redis):
-    track_id = load_demo(stack)
     gt_data = demo.generate_ground_truth(images=IMAGES)
     alice = Participant(stack, "alice")
+    track_id = coco_track_id(alice)
     stack.kill_worker()  # the uploads wait in Redis
 
     heavy = alice.submission_id(
@@ -158,9 +163,9 @@ def test_broker_restart_loses_the_queue_and_the_sweep_sends_it_again(stack, priv
 
 
 def test_database_restart_mid_scoring_heals_web_and_worker(stack, private_postgres):
-    track_id = load_demo(stack)
     gt_data = demo.generate_ground_truth(images=IMAGES)
     bob = Participant(stack, "bob")
+    track_id = coco_track_id(bob)
     stack.kill_worker()
 
     heavy = bob.submission_id(
@@ -204,8 +209,8 @@ def test_database_restart_mid_scoring_heals_web_and_worker(stack, private_postgr
 
 
 def test_rescore_through_broker_and_worker_faults_keeps_one_current_score_and_history(stack, private_redis):
-    track_id = load_demo(stack)
     carol = Participant(stack, "carol")
+    track_id = coco_track_id(carol)
     ids = [
         carol.submission_id(
             carol.submit(track_id=track_id, method=f"Method {n}", filename=f"m{n}.json", content=light_results(n))
