@@ -29,13 +29,19 @@ def add_entries(template: Submission, count: int, *, start: int = 0) -> None:
         )
         for n, person in enumerate(people)
     )
-    copies = []
-    for n, submission in enumerate(submissions):
-        for score in template.scores.filter(is_current=True):
-            score.pk, score.submission = None, submission
-            score.primary_value -= (start + n + 1) * 1e-4
-            copies.append(score)
-    Score.objects.bulk_create(copies)
+    # In SQL: through the model, every copy's compressed plot data would be decompressed and
+    # compressed again (seconds for a hundred entries).
+    copied = [f.column for f in Score._meta.concrete_fields if f.name not in ("id", "submission", "primary_value")]
+    columns = ", ".join(copied)
+    insert = (
+        f"INSERT INTO {Score._meta.db_table} (submission_id, primary_value, {columns})"
+        f" SELECT %s, primary_value - %s, {columns} FROM {Score._meta.db_table}"
+        " WHERE submission_id = %s AND is_current"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            insert, [(submission.pk, (start + n + 1) * 1e-4, template.pk) for n, submission in enumerate(submissions)]
+        )
 
 
 def queries(client, url: str) -> int:
