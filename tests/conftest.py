@@ -27,6 +27,16 @@ def demo_snapshots(tmp_path_factory) -> DemoSnapshots:
     return DemoSnapshots(tmp_path_factory.mktemp("demo-snapshots"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """In this process only (live sites keep the real hasher): PBKDF2's million rounds cost a quarter
+    of a second of CPU for every participant a test makes and every sign-in it tries."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_leaderboard_memo():
     """Each test's database starts again from the same ids and versions: forget the boards of the last one."""
