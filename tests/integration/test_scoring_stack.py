@@ -87,51 +87,6 @@ def test_bad_files_are_refused_with_the_reason(stack):
     assert "off.json, record 1: image_id 987654 is not an image of this split" in refused.text
 
 
-def heavy_results(gt_data: dict, detections: int) -> bytes:
-    """Enough detections that scoring takes seconds, so the worker can be killed mid-way."""
-    rng = np.random.default_rng(0)
-    ids = np.array([image["id"] for image in gt_data["images"]])
-    xy = rng.uniform(0, 400, (detections, 2)).round(1)
-    wh = rng.uniform(5, 200, (detections, 2)).round(1)
-    records = [
-        {"image_id": int(i), "category_id": int(c), "bbox": [*map(float, a), *map(float, b)], "score": float(s)}
-        for i, c, a, b, s in zip(
-            rng.choice(ids, detections),
-            rng.integers(1, 7, detections),
-            xy,
-            wh,
-            rng.random(detections).round(5),
-            strict=True,
-        )
-    ]
-    return orjson.dumps(records)
-
-
-def test_worker_killed_mid_scoring_leaves_nothing_stuck(stack):
-    gt_data = demo.generate_ground_truth(images=IMAGES)
-    dave = Participant(stack, "dave")
-    track_id = coco_track_id(dave)
-    stack.kill_worker()  # so that the upload waits in the queue until we watch
-
-    submission_id = dave.submission_id(
-        dave.submit(track_id=track_id, method="Heavy", filename="heavy.json", content=heavy_results(gt_data, 200_000))
-    )
-    assert dave.status(submission_id)["status"] == "queued"
-    stack.start_worker()
-    wait_for(
-        lambda: dave.status(submission_id)["status"] != "queued", timeout=60, interval=0.02, what="scoring to start"
-    )
-    assert dave.status(submission_id)["status"] == "running", "scoring finished before the worker could be killed"
-    stack.kill_worker()
-    assert dave.status(submission_id)["status"] == "running"
-
-    stack.start_worker(beat=True)  # a new worker, with the periodic sweep, takes it up once the lease expires
-    status = dave.wait_finished(submission_id, timeout=180)
-    assert status["status"] == "scored", status
-    page = dave.http.get(stack.url(f"/submissions/{submission_id}/"), timeout=30).text
-    assert "Heavy" in page
-
-
 def test_transfer_submission_is_scored_by_the_worker_with_its_derived_metrics(stack):
     from evaluator import transfer
     from leaderboard import demo_transfer
@@ -189,3 +144,48 @@ def test_transfer_submission_is_scored_by_the_worker_with_its_derived_metrics(st
     for name in ("target_after", "gain", "forgetting", "gap_closed", "BWT", "FWT"):
         assert api_row["stats"][name] == expected[name], name
     assert api_row["matrix"][2][2] == matrix[2, 2]
+
+
+def heavy_results(gt_data: dict, detections: int) -> bytes:
+    """Enough detections that scoring takes seconds, so the worker can be killed mid-way."""
+    rng = np.random.default_rng(0)
+    ids = np.array([image["id"] for image in gt_data["images"]])
+    xy = rng.uniform(0, 400, (detections, 2)).round(1)
+    wh = rng.uniform(5, 200, (detections, 2)).round(1)
+    records = [
+        {"image_id": int(i), "category_id": int(c), "bbox": [*map(float, a), *map(float, b)], "score": float(s)}
+        for i, c, a, b, s in zip(
+            rng.choice(ids, detections),
+            rng.integers(1, 7, detections),
+            xy,
+            wh,
+            rng.random(detections).round(5),
+            strict=True,
+        )
+    ]
+    return orjson.dumps(records)
+
+
+def test_worker_killed_mid_scoring_leaves_nothing_stuck(stack):  # last: it kills the module's worker
+    gt_data = demo.generate_ground_truth(images=IMAGES)
+    dave = Participant(stack, "dave")
+    track_id = coco_track_id(dave)
+    stack.kill_worker()  # so that the upload waits in the queue until we watch
+
+    submission_id = dave.submission_id(
+        dave.submit(track_id=track_id, method="Heavy", filename="heavy.json", content=heavy_results(gt_data, 200_000))
+    )
+    assert dave.status(submission_id)["status"] == "queued"
+    stack.start_worker()
+    wait_for(
+        lambda: dave.status(submission_id)["status"] != "queued", timeout=60, interval=0.02, what="scoring to start"
+    )
+    assert dave.status(submission_id)["status"] == "running", "scoring finished before the worker could be killed"
+    stack.kill_worker()
+    assert dave.status(submission_id)["status"] == "running"
+
+    stack.start_worker(beat=True)  # a new worker, with the periodic sweep, takes it up once the lease expires
+    status = dave.wait_finished(submission_id, timeout=180)
+    assert status["status"] == "scored", status
+    page = dave.http.get(stack.url(f"/submissions/{submission_id}/"), timeout=30).text
+    assert "Heavy" in page
