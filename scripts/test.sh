@@ -19,9 +19,14 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# The engine's numba kernels compiled once into their on-disk cache (20 s of CPU on a fresh clone),
+# beside the lint, instead of by each test process and live worker at the same time.
+.venv/bin/python -c "from evaluator.warmup import warm_up; warm_up()" &
+warm_pid=$!
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python manage.py makemigrations --check --dry-run
+wait "$warm_pid"
 # mypy without its cache (a fresh clone) takes half a minute of one core: it runs beside pytest and
 # its verdict comes at the end.
 mypy_out=$(mktemp)
@@ -30,8 +35,9 @@ trap 'rm -f "$mypy_out"' EXIT
 mypy_pid=$!
 # Fewer bootstrap resamples than in production keep scoring in the tests quick; the interval code is the same.
 export SCORING_BOOTSTRAP_RESAMPLES=${SCORING_BOOTSTRAP_RESAMPLES:-40}
-# Two test processes (pytest-xdist): the live-stack and browser tests spend most of their time waiting
-# on a web server, a worker or a browser. TEST_PROCESSES=0 runs them in this process.
+# Two test processes (pytest-xdist), each taking a whole test file at a time so that a module's live
+# site starts once; the live-stack and browser files are handed out first (tests/conftest.py).
+# TEST_PROCESSES=0 runs everything in this process.
 status=0
 .venv/bin/pytest --numprocesses "${TEST_PROCESSES:-2}" --dist loadfile "$@" || status=$?
 mypy_status=0
