@@ -196,31 +196,6 @@ def _read_envelope(n: int, rc: np.ndarray, pr: np.ndarray, recall_thresholds: np
         r -= 1
 
 
-@numba.njit(cache=True, nogil=True)
-def _lane_envelope(
-    n: int, rc: np.ndarray, pr: np.ndarray, lane: int, recall_thresholds: np.ndarray, best: np.ndarray, out: np.ndarray
-) -> None:
-    """:func:`_read_envelope` of lane ``lane``'s ``n`` points of ``rc``/``pr`` [n x L] into
-    ``out`` [R], without a hard-to-predict branch per point: each point's precision goes
-    to the bucket of the number of recall thresholds its recall reaches (``best`` [R + 1],
-    scratch), and the envelope at threshold r is the largest precision in the buckets above
-    r. Only maxima are taken, so the values are :func:`_read_envelope`'s exactly."""
-    num_r = len(recall_thresholds)
-    best[:] = 0.0
-    for p in range(n):
-        recall = rc[p, lane]
-        k = min(int(recall * (num_r - 1)) + 1, num_r)  # a guess, made exact against the thresholds
-        while k < num_r and recall_thresholds[k] <= recall:
-            k += 1
-        while k > 0 and recall_thresholds[k - 1] > recall:
-            k -= 1
-        best[k] = max(best[k], pr[p, lane])
-    running = 0.0
-    for r in range(num_r - 1, -1, -1):
-        running = max(running, best[r + 1])
-        out[r] = running
-
-
 @numba.njit(cache=True, nogil=True, inline="always")
 def _category_buffers(category_start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Three scratch arrays as long as the longest category's rows: running weight, recall, precision."""
@@ -299,7 +274,22 @@ def _running_weights(d0: int, rows: np.ndarray, image: np.ndarray, weight: np.nd
 
 
 @numba.njit(cache=True, nogil=True)
-def _weighted_points(
+def _recall_buckets(npig: np.ndarray, lanes: int, recall_thresholds: np.ndarray, bucket: np.ndarray) -> None:
+    """``bucket[j, l]``: how many recall thresholds recall ``j / npig[l]`` reaches, for j up to
+    ``npig[l]``. Weights are whole counts, so a lane's true positives so far are a whole j
+    and its recall is exactly ``j / npig[l]``: a point's bucket is read, not searched."""
+    num_r = len(recall_thresholds)
+    for lane in range(lanes):
+        r = 0
+        for j in range(int(npig[lane]) + 1):
+            recall = j / npig[lane]
+            while r < num_r and recall_thresholds[r] <= recall:
+                r += 1
+            bucket[j, lane] = r
+
+
+@numba.njit(cache=True, nogil=True)
+def _weighted_maxima(
     e0: int,
     e1: int,
     image: np.ndarray,
@@ -308,18 +298,23 @@ def _weighted_points(
     u0: int,
     marked_tp: np.ndarray,
     weight: np.ndarray,
-    npig: np.ndarray,
     total: np.ndarray,
-    rc: np.ndarray,
-    pr: np.ndarray,
-) -> int:
-    """:func:`_weighted_category` of entries ``e0:e1`` for every lane at once: the points
-    into ``rc``/``pr`` [n x L]; ``total`` [U x L] is :func:`_running_weights` of the
-    category's listed rows, entry e's being ``total[marked_slot[e] - u0]``."""
+    bucket: np.ndarray,
+    best: np.ndarray,
+) -> None:
+    """:func:`_weighted_category` of entries ``e0:e1`` for every lane at once, each point's
+    precision kept as the maximum of its recall's bucket (``best`` [R + 1 x L], the
+    buckets of :func:`_recall_buckets`); ``total`` [U x L] is :func:`_running_weights`
+    of the category's listed rows, entry e's being ``total[marked_slot[e] - u0]``.
+
+    The precision envelope at recall threshold r is the largest precision of the points
+    whose recall reaches it, that is the maximum of ``best`` above r: only maxima are
+    taken, so the values are :func:`_read_envelope`'s exactly.
+    """
     lanes = weight.shape[1]
     tp_sum = np.zeros(lanes)
     listed = np.zeros(lanes)
-    n = 0
+    best[:] = 0.0
     for e in range(e0, e1):
         img = image[marked_row[e]]
         j = marked_slot[e] - u0
@@ -329,10 +324,19 @@ def _weighted_points(
             for lane in range(lanes):
                 tp_sum[lane] += weight[img, lane]
                 fp_sum = total[j, lane] - listed[lane]
-                rc[n, lane] = tp_sum[lane] / npig[lane]
-                pr[n, lane] = tp_sum[lane] / (fp_sum + tp_sum[lane] + _EPS)
-            n += 1
-    return n
+                precision = tp_sum[lane] / (fp_sum + tp_sum[lane] + _EPS)
+                k = bucket[int(tp_sum[lane]), lane]
+                best[k, lane] = max(best[k, lane], precision)
+
+
+@numba.njit(cache=True, nogil=True)
+def _envelopes(best: np.ndarray, envelope: np.ndarray) -> None:
+    """``envelope[r, l]``: the maximum of ``best[r + 1:, l]`` ([R + 1 x L])."""
+    running = np.zeros(best.shape[1])
+    for r in range(envelope.shape[0] - 1, -1, -1):
+        for lane in range(best.shape[1]):
+            running[lane] = max(running[lane], best[r + 1, lane])
+            envelope[r, lane] = running[lane]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -361,17 +365,18 @@ def weighted_ap_many(
     num_k = len(category_start) - 1
     num_t = marked_start.shape[0]
     num_r = len(recall_thresholds)
+    out = np.empty(num_b)
+    if num_b == 0:
+        return out
     longest = 0
     for k in range(num_k):
         longest = max(longest, category_start[k + 1] - category_start[k])
     total = np.empty((longest, LANES))
-    rc = np.empty((longest, LANES))
-    pr = np.empty((longest, LANES))
     weight = np.zeros((image_weights.shape[1], LANES))
     npig_k = np.ones(LANES)  # 1 in the lanes without objects, whose points are not read
-    q = np.zeros((LANES, num_r))
-    best = np.empty(num_r + 1)
-    out = np.empty(num_b)
+    bucket = np.empty((int(max(npig.max(), 1.0)) + 1, LANES), dtype=np.int64)
+    best = np.empty((num_r + 1, LANES))
+    envelope = np.empty((num_r, LANES))
     for b0 in range(0, num_b, LANES):
         lanes = min(LANES, num_b - b0)
         weight[:, :lanes] = image_weights[b0 : b0 + lanes].T
@@ -387,8 +392,9 @@ def weighted_ap_many(
                 continue
             u0, u1 = union_start[k], union_start[k + 1]
             _running_weights(category_start[k], union_row[u0:u1], image, weight, total)
+            _recall_buckets(npig_k, LANES, recall_thresholds, bucket)
             for t in range(num_t):
-                n = _weighted_points(
+                _weighted_maxima(
                     marked_start[t, k],
                     marked_start[t, k + 1],
                     image,
@@ -397,19 +403,17 @@ def weighted_ap_many(
                     u0,
                     marked_tp,
                     weight,
-                    npig_k,
                     total,
-                    rc,
-                    pr,
+                    bucket,
+                    best,
                 )
-                for lane in range(lanes):
-                    if npig[b0 + lane, k] == 0:
-                        q[lane] = 0.0  # adds nothing to the lane's sum
-                    else:
-                        _lane_envelope(n, rc, pr, lane, recall_thresholds, best, q[lane])
+                for lane in range(LANES):
+                    if lane >= lanes or npig[b0 + lane, k] == 0:
+                        best[:, lane] = 0.0  # adds nothing to the lane's sum
+                _envelopes(best, envelope)
                 for r in range(num_r):  # every lane's sum in its own order, all lanes at once
                     for lane in range(LANES):
-                        acc[lane] += q[lane, r]
+                        acc[lane] += envelope[r, lane]
         for lane in range(lanes):
             b = b0 + lane
             out[b] = acc[lane] / (present[lane] * num_t * num_r) if present[lane] else np.nan

@@ -129,23 +129,33 @@ def test_resamples_computed_side_by_side_equal_each_computed_alone():
     assert np.allclose(together, single, rtol=0, atol=1e-12, equal_nan=True)
 
 
-def test_the_lanes_precision_envelope_equals_the_single_curves_exactly():
+def test_the_lanes_bucketed_envelope_equals_the_single_curves_exactly():
     from evaluator.protocols import _coco_accumulate, coco
 
     thresholds = coco.RECALL_THRESHOLDS
-    # recalls on, just beside and between the thresholds, repeated, and none at all
-    near = np.concatenate([thresholds, np.nextafter(thresholds, -1), np.nextafter(thresholds, 2)])
     rng = np.random.default_rng(5)
     lanes = 3
     for trial in range(300):
-        n = int(rng.integers(0, 40)) if trial else 0
-        pool = near if trial % 2 else rng.random(200)
-        rc = np.sort(np.clip(rng.choice(pool, (n, lanes)), 0.0, 1.0), axis=0)
-        pr = rng.random((n, lanes)) * (rng.random((n, lanes)) < 0.9)
-        best, got, expected = np.empty(len(thresholds) + 1), np.empty(len(thresholds)), np.empty(len(thresholds))
+        n = int(rng.integers(0, 60)) if trial else 0
+        # every entry a true positive of its own image, weighing 0, 1 or 2 in each lane
+        weight = rng.integers(0, 3, (n, lanes)).astype(float)
+        tp = np.cumsum(weight, axis=0)
+        # objects: some never found, or (recall 1 reached exactly) every one; recalls such as 7/100 hit thresholds
+        npig = np.maximum(tp[-1] if n else np.zeros(lanes), 1.0) + rng.choice([0, 0, 3, 100 - n], lanes).clip(0)
+        fp = np.cumsum(rng.integers(0, 4, (n, lanes)), axis=0).astype(float)
+        total = tp + fp  # the weight of every row up to each entry's
+        bucket = np.empty((int(npig.max()) + 1, lanes), dtype=np.int64)
+        best = np.empty((len(thresholds) + 1, lanes))
+        envelope = np.empty((len(thresholds), lanes))
+        _coco_accumulate._recall_buckets(npig, lanes, thresholds, bucket)
+        rows = np.arange(n)
+        _coco_accumulate._weighted_maxima(
+            0, n, rows, rows, rows, 0, np.ones(n, dtype=bool), weight, total, bucket, best
+        )
+        _coco_accumulate._envelopes(best, envelope)
+        expected = np.empty(len(thresholds))
         for lane in range(lanes):
-            _coco_accumulate._lane_envelope(n, rc, pr, lane, thresholds, best, got)
-            _coco_accumulate._read_envelope(
-                n, np.ascontiguousarray(rc[:, lane]), np.ascontiguousarray(pr[:, lane]), thresholds, expected
-            )
-            assert np.array_equal(got, expected)
+            recall = tp[:, lane] / npig[lane]
+            precision = tp[:, lane] / (fp[:, lane] + tp[:, lane] + np.spacing(1))
+            _coco_accumulate._read_envelope(n, recall, precision, thresholds, expected)
+            assert np.array_equal(envelope[:, lane], expected)
