@@ -86,7 +86,7 @@ def _pipeline(results_path: Path, gt, resamples: int) -> Clock:
     public = public_image_ids(evaluator.image_ids(gt, protocol="coco"), seed=PUBLIC_SEED, fraction=PUBLIC_FRACTION)
     subsets = {"full": None, "public": public}
     matches = clock.run("match (once)", evaluator.match, gt, results, protocol="coco")
-    clock.run(
+    scored = clock.run(
         f"evaluate + bootstrap, 2 splits ({resamples} resamples)",
         evaluator.evaluate_subsets,
         gt,
@@ -96,7 +96,8 @@ def _pipeline(results_path: Path, gt, resamples: int) -> Clock:
         resamples=resamples,
         matches=matches,
     )
-    clock.run("explorer (both splits)", explorer_subsets, "coco", gt, results, subsets, matches)
+    evaluations = {name: evaluation for name, (evaluation, _) in scored.items()}
+    clock.run("explorer (both splits)", explorer_subsets, "coco", gt, results, subsets, matches, evaluations)
     return clock
 
 

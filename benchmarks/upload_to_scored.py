@@ -212,7 +212,8 @@ def stage_times(submission) -> list[tuple[str, float, float]]:
         resamples=settings.SCORING_BOOTSTRAP_RESAMPLES,
         matches=matches,
     )
-    timed("explorer (both splits)", explorer_subsets, track.protocol, gt, results, subsets, matches)
+    evaluations = {name: evaluation for name, (evaluation, _) in scored.items()}
+    timed("explorer (both splits)", explorer_subsets, track.protocol, gt, results, subsets, matches, evaluations)
     for name, (evaluation, _) in scored.items():
         timed(f"to_dict ({name})", evaluation.to_dict)
     return times

@@ -140,9 +140,13 @@ def explorer_subsets(
     results: Any,
     subsets: Mapping[str, Collection[int | str] | None],
     matches: Any = None,
+    evaluations: Mapping[str, evaluator.Evaluation] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """:func:`explorer_data` of each named subset of images (None: all), from one matching of
-    the whole split: every matching is per image, so a subset's is the whole one restricted."""
+    the whole split: every matching is per image, so a subset's is the whole one restricted.
+
+    ``evaluations``: each subset's evaluation, if at hand: analyze()'s C75 and C50 are its
+    precision at IoU .75 and .50."""
     spec = get_spec(protocol)
     if not spec.supports("explorer"):
         return {name: {} for name in subsets}
@@ -159,8 +163,9 @@ def explorer_subsets(
         )
     explorers = {}
     for name, images in subsets.items():
+        precision = evaluations[name].arrays["precision"] if breakdown is not None and evaluations else None
         if images is None:
-            explorers[name] = _explorer(spec, data, matched, breakdown)
+            explorers[name] = _explorer(spec, data, matched, breakdown, precision)
             continue
         subset = analysis.restrict(data, images)
         explorers[name] = _explorer(
@@ -168,11 +173,14 @@ def explorer_subsets(
             subset.data,
             [(subset.matches(by_class), subset.matches(agnostic)) for by_class, agnostic in matched],
             None if breakdown is None else breakdown.restrict(frozenset(images)),
+            precision,
         )
     return explorers
 
 
-def _explorer(spec: ProtocolSpec, data: Any, matched: list[tuple[Any, Any]], breakdown: Any) -> dict[str, Any]:
+def _explorer(
+    spec: ProtocolSpec, data: Any, matched: list[tuple[Any, Any]], breakdown: Any, precision: np.ndarray | None
+) -> dict[str, Any]:
     overlap = spec.ignore_overlap
     grid = _grid(data.detections.score if data.detections.score is not None else np.zeros(0))
     entered = _class_entered(data, grid)
@@ -217,7 +225,7 @@ def _explorer(spec: ProtocolSpec, data: Any, matched: list[tuple[Any, Any]], bre
         ).overall
         extra["miss_rate"] = _coarse_miss_rate(curve)
     if breakdown is not None:
-        extra["coco_analyze"] = coco_analyze.breakdown(breakdown)
+        extra["coco_analyze"] = coco_analyze.breakdown(breakdown, precision)
     return {
         "thresholds": grid.tolist(),
         "classes": list(data.category_names),

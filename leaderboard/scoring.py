@@ -124,7 +124,8 @@ def _evaluate(submission: Submission, path: Path) -> tuple[list[CellResult], lis
             resamples=settings.SCORING_BOOTSTRAP_RESAMPLES,
             matches=matches,
         )
-        explorers = explorer_subsets(track.protocol, gt, results, subsets, matches)
+        evaluations = {subset: evaluation for subset, (evaluation, _) in scored.items()}
+        explorers = explorer_subsets(track.protocol, gt, results, subsets, matches, evaluations)
         return [
             CellResult(split.pk, split.checksum, 1, subset, evaluation, explorers[subset], interval)
             for subset, (evaluation, interval) in scored.items()

@@ -122,15 +122,25 @@ def _breakdown(gt: CocoGroundTruth, dets: coco._Detections, matched: np.ndarray,
     )
 
 
-def breakdown(matched: coco.Matches) -> dict[str, Any]:
-    """:func:`analyze` of the images of ``matched``, a :func:`breakdown_matches` (or its ``restrict``)."""
-    return _summary(matched.gt, _breakdown_precision(matched))
+def breakdown(matched: coco.Matches, coco_precision: np.ndarray | None = None) -> dict[str, Any]:
+    """:func:`analyze` of the images of ``matched``, a :func:`breakdown_matches` (or its ``restrict``).
+
+    ``coco_precision``: the COCO evaluation's precision array [T x R x K x A x M] of the
+    same images, if at hand: its IoU .75 and .50 at maxDets 100 are C75 and C50 as they are.
+    """
+    return _summary(matched.gt, _breakdown_precision(matched, coco_precision))
 
 
-def _breakdown_precision(matched: coco.Matches) -> np.ndarray:
+def _breakdown_precision(matched: coco.Matches, coco_precision: np.ndarray | None = None) -> np.ndarray:
     gt = matched.gt
     precision = np.empty((len(ERROR_TYPES), len(coco.RECALL_THRESHOLDS), len(gt.category_ids), len(coco.AREA_RANGES)))
-    precision[:5] = coco._accumulate(gt, matched.dets, matched.matched, matched.ignored, MAX_DETS)[0][..., 0]
+    if coco_precision is None:
+        precision[:5] = coco._accumulate(gt, matched.dets, matched.matched, matched.ignored, MAX_DETS)[0][..., 0]
+    else:
+        shared = [int(np.flatnonzero(iou == coco.IOU_THRESHOLDS)[0]) for iou in IOU_THRESHOLDS[:2]]
+        precision[:2] = coco_precision[shared, ..., coco.MAX_DETS.index(MAX_DETS[0])]
+        confused, ignored = (np.ascontiguousarray(flags[:, 2:]) for flags in (matched.matched, matched.ignored))
+        precision[2:5] = coco._accumulate(gt, matched.dets, confused, ignored, MAX_DETS)[0][..., 0]
     return _complete(precision)
 
 

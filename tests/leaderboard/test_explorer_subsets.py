@@ -68,7 +68,12 @@ def test_each_subset_equals_the_subset_scored_alone(tmp_path, protocol, load):
         "few": list(ids[1:8]),
         "none": [],
     }
-    shared = explorer_subsets(protocol, gt, results, subsets, evaluator.match(gt, results, protocol=protocol))
+    matches = evaluator.match(gt, results, protocol=protocol)
+    shared = explorer_subsets(protocol, gt, results, subsets, matches)
+    # as the worker runs it: analyze()'s C75 and C50 taken from each subset's evaluation
+    scored = evaluator.evaluate_subsets(gt, results, protocol=protocol, subsets=subsets, resamples=2, matches=matches)
+    evaluations = {name: evaluation for name, (evaluation, _) in scored.items()}
+    with_evaluations = explorer_subsets(protocol, gt, results, subsets, matches, evaluations)
     module = evaluator.get_protocol(protocol)
     for name, images in subsets.items():
         alone_gt, alone_results = (gt, results) if images is None else module.restrict(gt, results, frozenset(images))
@@ -76,3 +81,4 @@ def test_each_subset_equals_the_subset_scored_alone(tmp_path, protocol, load):
             protocol, alone_gt, alone_results, None, evaluator.match(alone_gt, alone_results, protocol=protocol)
         )
         assert orjson.dumps(shared[name]) == orjson.dumps(alone), name
+        assert orjson.dumps(with_evaluations[name]) == orjson.dumps(alone), name
