@@ -96,6 +96,30 @@ class Client:
     def submission(self, submission_id: int) -> dict:
         return self.request("GET", f"submissions/{submission_id}/")
 
+    def submissions(self, **params: Any) -> list[dict]:
+        """Your submissions, newest first (every page), filtered by ``track``, ``status``, ``is_hidden``..."""
+        found: list[dict] = []
+        page: str | None = "submissions/"
+        query: dict[str, str] | None = _params(params)
+        while page:
+            answer = self.request("GET", page, params=query)
+            found.extend(answer["results"])
+            page, query = answer.get("next"), None  # the next page's address carries the filters
+        return found
+
+    def update(self, submission_id: int, **fields: Any) -> dict:
+        """Change the method name, description, links or ``is_hidden`` of your submission."""
+        changes = {name: value for name, value in fields.items() if value is not None}
+        return self.request("PATCH", f"submissions/{submission_id}/", json=changes, retries=0)
+
+    def choose(self, submission_id: int) -> dict:
+        """Make your scored submission the entry that counts, on tracks where participants choose."""
+        return self.request("POST", f"submissions/{submission_id}/choose/", retries=0)
+
+    def cancel(self, submission_id: int) -> dict:
+        """Cancel your queued or running submission."""
+        return self.request("POST", f"submissions/{submission_id}/cancel/", retries=0)
+
     def scores(self, submission_id: int) -> dict:
         return self.request("GET", f"submissions/{submission_id}/scores/")
 
@@ -201,6 +225,14 @@ def print_submission(submission: dict, out: TextIO) -> None:
         table(["metric", "value"], ([name, number(value)] for name, value in score["stats"].items()), out)
 
 
+def print_submissions(submissions: list[dict], out: TextIO) -> None:
+    def row(s: dict) -> list[str]:
+        flags = ("yes" if s["is_hidden"] else "", "yes" if s["is_selected"] else "")
+        return [str(s["id"]), s["track"], s["method_name"], s["status"], *flags, s["created_at"][:16].replace("T", " ")]
+
+    table(["id", "track", "method", "status", "hidden", "counts", "submitted"], map(row, submissions), out)
+
+
 # The fields of each leaderboard entry before its stats, as the site names them
 # (leaderboard.selectors.ENTRY_FIELDS; the client does not import the site).
 ENTRY_FIELDS = (
@@ -270,6 +302,26 @@ def parser() -> argparse.ArgumentParser:
     kit.add_argument("slug")
     kit.add_argument("-o", "--output", type=Path, help="where to save it (default <slug>-kit.zip)")
 
+    mine = commands.add_parser("list", help="list your submissions, newest first")
+    mine.add_argument("--track", help="only this track's (slug)")
+    mine.add_argument("--status", choices=["queued", "running", "scored", "failed", "cancelled"])
+
+    edit = commands.add_parser("edit", help="change a submission's method name, description or links, or hide it")
+    edit.add_argument("id", type=int)
+    edit.add_argument("--method", help="new method name")
+    edit.add_argument("--description")
+    edit.add_argument("--paper-url")
+    edit.add_argument("--code-url")
+    shown = edit.add_mutually_exclusive_group()
+    shown.add_argument("--hide", dest="is_hidden", action="store_true", default=None, help="off the public board")
+    shown.add_argument("--show", dest="is_hidden", action="store_false", help="back on the public board")
+
+    choose = commands.add_parser("choose", help="make a scored submission the entry that counts (where you choose)")
+    choose.add_argument("id", type=int)
+
+    cancel = commands.add_parser("cancel", help="cancel a queued or running submission")
+    cancel.add_argument("id", type=int)
+
     board = commands.add_parser("leaderboard", help="print a track's leaderboard")
     board.add_argument("slug")
     board.add_argument("--csv", action="store_true", help="CSV instead of a table")
@@ -327,6 +379,30 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _follow(client, submission, args, out, err)
     if args.command == "status":
         return _follow(client, client.submission(args.id), args, out, err)
+    if args.command in ("list", "edit", "choose", "cancel") and not args.token:
+        err.write(f"error: {args.command} needs your API token: --token or LEADERBOARD_TOKEN (see your profile page)\n")
+        return EXIT_USAGE
+    if args.command == "list":
+        print_submissions(client.submissions(track=args.track, status=args.status), out)
+        return 0
+    if args.command == "edit":
+        changes = {
+            "method_name": args.method, "description": args.description, "paper_url": args.paper_url,
+            "code_url": args.code_url, "is_hidden": args.is_hidden,
+        }  # fmt: skip  # a table: several entries a line
+        if all(value is None for value in changes.values()):
+            err.write(
+                "error: nothing to change: give --method, --description, --paper-url, --code-url, --hide or --show\n"
+            )
+            return EXIT_USAGE
+        print_submission(client.update(args.id, **changes), out)
+        return 0
+    if args.command == "choose":
+        print_submission(client.choose(args.id), out)
+        return 0
+    if args.command == "cancel":
+        print_submission(client.cancel(args.id), out)
+        return 0
     if args.command == "kit":
         target = args.output or Path(f"{args.slug}-kit.zip")
         target.write_bytes(client.kit(args.slug))

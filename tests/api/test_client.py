@@ -19,6 +19,7 @@ from leaderboard import demo
 from tests.conftest import PROJECT_ROOT
 from tests.integration.site_client import Participant
 from tests.integration.stack import Stack, deployed
+from tests.integration.test_scoring_stack import heavy_results
 
 IMAGES = 60
 TRACK = "demo-coco-detection"
@@ -49,7 +50,8 @@ def test_the_client_runs_without_django_or_the_site():
     assert imported.stdout.strip() == "[]"
     helped = lbclient("--help")
     assert helped.returncode == 0
-    assert all(command in helped.stdout for command in ("submit", "status", "leaderboard"))
+    commands = ("submit", "status", "list", "edit", "choose", "cancel", "kit", "leaderboard")
+    assert all(command in helped.stdout for command in commands)
     refused = lbclient("--url", "http://127.0.0.1:9", "submit", "--track", TRACK, "--method", "M", "x.json")
     assert refused.returncode == 2 and "needs your API token" in refused.stderr
 
@@ -163,6 +165,73 @@ def test_submit_wait_status_and_leaderboard_against_a_live_site(site, tmp_path):
     assert lines[3].split() == ["1", "Strong", "alice", f"{expected['AP']:.4f}", f"{expected['AP50']:.4f}"]
     refused = lbclient("--url", site.base_url, "leaderboard", TRACK, "--subset", "full")
     assert refused.returncode == 1 and "once the hosts reveal it" in refused.stderr
+
+
+def listed(*options: str) -> dict[int, list[str]]:
+    """``lbclient list``'s rows by submission id: id, track, method, status, then the flags and date."""
+    shown = lbclient(*options, "list")
+    assert shown.returncode == 0, shown.stderr
+    header, _, *rows = shown.stdout.splitlines()
+    assert header.split() == ["id", "track", "method", "status", "hidden", "counts", "submitted"]
+    return {int(row.split()[0]): row.split() for row in rows}
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_list_edit_hide_choose_and_cancel_with_the_client(site, tmp_path):
+    options = ("--url", site.base_url, "--token", token_of(site, "carol"))
+    gt_data = demo.generate_ground_truth(images=IMAGES)
+    ids = []
+    for seed, method in ((5, "First"), (6, "Second")):
+        path = tmp_path / f"{method}.json"
+        path.write_bytes(demo.to_json_bytes(demo.simulate_detections(gt_data, demo.PROFILES[1], seed=seed)))
+        done = lbclient(
+            *options, "submit", "--track", TRACK, "--method", method, str(path), "--wait", "--interval", "0.5"
+        )
+        assert done.returncode == 0, done.stderr
+        ids.append(int(re.search(r"submission (\d+) accepted", done.stderr).group(1)))
+    first, second = ids
+    assert {pk: row[:4] for pk, row in listed(*options).items()} == {
+        second: [str(second), TRACK, "Second", "scored"],
+        first: [str(first), TRACK, "First", "scored"],
+    }
+    assert list(listed(*options)) == [second, first]  # newest first
+
+    edited = lbclient(
+        *options, "edit", str(second), "--method", "Renamed", "--code-url", "https://example.org/c", "--hide"
+    )
+    assert edited.returncode == 0, edited.stderr
+    assert f"Submission {second} · Renamed · {TRACK} · scored" in edited.stdout
+    assert listed(*options)[second][2:5] == ["Renamed", "scored", "yes"]
+    board = requests.get(site.url(f"/api/v1/tracks/{TRACK}/leaderboard/"), timeout=30).json()
+    assert "Renamed" not in [row["method"] for row in board["rows"]]
+    shown = lbclient(*options, "edit", str(second), "--show")
+    assert shown.returncode == 0 and listed(*options)[second][4] != "yes"
+    nothing = lbclient(*options, "edit", str(second))
+    assert nothing.returncode == 2 and "nothing to change" in nothing.stderr
+    insecure = lbclient(*options, "edit", str(second), "--paper-url", "javascript:alert(1)")
+    assert insecure.returncode == 1 and "paper_url" in insecure.stderr
+
+    refused = lbclient(*options, "choose", str(first))
+    assert refused.returncode == 1 and "there is no choice" in refused.stderr
+    set_selection = "from leaderboard.models import Track; Track.objects.filter(slug='{}').update(selection='{}')"
+    site.manage("shell", "-c", set_selection.format(TRACK, "selected"))
+    try:
+        chosen = lbclient(*options, "choose", str(first))
+        assert chosen.returncode == 0, chosen.stderr
+        assert f"Submission {first} · First" in chosen.stdout
+        assert listed(*options)[first][4] == "yes"
+    finally:
+        site.manage("shell", "-c", set_selection.format(TRACK, "best"))
+
+    done_already = lbclient(*options, "cancel", str(first))
+    assert done_already.returncode == 1 and "this one is scored" in done_already.stderr
+    (tmp_path / "heavy.json").write_bytes(heavy_results(gt_data, 150_000))  # scoring takes seconds
+    queued = lbclient(*options, "submit", "--track", TRACK, "--method", "Heavy", str(tmp_path / "heavy.json"))
+    heavy = int(re.search(r"submission (\d+) accepted", queued.stderr).group(1))
+    cancelled = lbclient(*options, "cancel", str(heavy))
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert f"Submission {heavy} · Heavy · {TRACK} · cancelled" in cancelled.stdout
 
 
 @pytest.mark.integration
