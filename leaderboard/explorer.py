@@ -63,19 +63,24 @@ def _kept(entered: np.ndarray) -> np.ndarray:
     return keep
 
 
-def _per_class_held(counts: dict[str, np.ndarray], entered: np.ndarray) -> dict[str, list]:
+def _held(counts: np.ndarray, kept: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """``counts`` [N x T] held at the ``kept`` thresholds [N x T] (ascending; the lowest is
+    always kept): each threshold shows the counts at the nearest kept one at or above it,
+    and ``before`` [N] where there is none (above a row's first step)."""
+    num_t = counts.shape[1]
+    at = np.where(kept, np.arange(num_t), num_t)
+    at = np.minimum.accumulate(at[:, ::-1], axis=1)[:, ::-1]  # the nearest kept index at or above
+    padded = np.concatenate([counts, before.astype(counts.dtype)[:, None]], axis=1)
+    return np.take_along_axis(padded, at, axis=1)
+
+
+def _per_class_held(counts: dict[str, np.ndarray], kept: np.ndarray) -> dict[str, list]:
     """Each class's counts [K x T], changed only where its own detections make a step of
-    ``MIN_DETECTIONS_PER_STEP`` (above its first step: no TP, no FP, every box missed)."""
-    held = {key: np.empty_like(values) for key, values in counts.items()}
-    for k in range(entered.shape[0]):
-        keep = _kept(entered[k])
-        current = {"tp": 0, "fp": 0, "fn": counts["tp"][k, 0] + counts["fn"][k, 0]}
-        for i in range(entered.shape[1] - 1, -1, -1):
-            if keep[i]:
-                current = {key: counts[key][k, i] for key in counts}
-            for key in counts:
-                held[key][k, i] = current[key]
-    return {key: values.astype(int).tolist() for key, values in held.items()}
+    ``MIN_DETECTIONS_PER_STEP`` (``kept`` [K x T], :func:`_kept` of each class; above its
+    first step: no TP, no FP, every box missed)."""
+    zero = np.zeros(kept.shape[0])
+    before = {"tp": zero, "fp": zero, "fn": counts["tp"][:, 0] + counts["fn"][:, 0]}
+    return {key: _held(values, kept, before[key]).astype(int).tolist() for key, values in counts.items()}
 
 
 def _class_entered(data: Any, thresholds: np.ndarray) -> np.ndarray:
@@ -105,19 +110,12 @@ def _coarse_miss_rate(curve: analysis.MissRateCurve) -> dict[str, Any]:
     return replace(curve, fppi=curve.fppi[keep], miss_rate=curve.miss_rate[keep]).to_dict()
 
 
-def _confusion_held(sweep: analysis.ConfusionSweep, entered: np.ndarray) -> analysis.ConfusionSweep:
+def _confusion_held(sweep: analysis.ConfusionSweep, kept: np.ndarray) -> analysis.ConfusionSweep:
     """The confusion cells with each predicted class's column changed only where that many
-    of its own detections enter (as the per-class counts), so that no step tells which
-    object a single detection took; the missed column follows from the held cells."""
-    held = np.zeros_like(sweep.counts)
-    for column in np.unique(sweep.cells[:, 1]) if len(sweep.cells) else ():
-        rows = np.flatnonzero(sweep.cells[:, 1] == column)
-        keep = _kept(entered[column])
-        current = np.zeros(len(rows), dtype=sweep.counts.dtype)
-        for i in range(sweep.counts.shape[1] - 1, -1, -1):
-            if keep[i]:
-                current = sweep.counts[rows, i]
-            held[rows, i] = current
+    of its own detections enter (as the per-class counts, ``kept`` [K x T]), so that no step
+    tells which object a single detection took; the missed column follows from the held cells."""
+    column = sweep.cells[:, 1] if len(sweep.cells) else np.zeros(0, dtype=np.int64)
+    held = _held(sweep.counts, kept[column], np.zeros(len(column)))
     return replace(sweep, counts=held)
 
 
@@ -159,7 +157,8 @@ def explorer_subsets(
     breakdown = None
     if spec.supports("coco_analyze"):
         breakdown = coco_analyze.breakdown_matches(
-            matches if matches is not None else evaluator.match(gt, results, protocol=protocol)
+            matches if matches is not None else evaluator.match(gt, results, protocol=protocol),
+            confusions_only=bool(evaluations),  # C75 and C50 from the evaluations' precision
         )
     explorers = {}
     for name, images in subsets.items():
@@ -183,7 +182,7 @@ def _explorer(
 ) -> dict[str, Any]:
     overlap = spec.ignore_overlap
     grid = _grid(data.detections.score if data.detections.score is not None else np.zeros(0))
-    entered = _class_entered(data, grid)
+    kept = np.array([_kept(counts) for counts in _class_entered(data, grid)], dtype=bool).reshape(-1, len(grid))
     sweeps, confusion, by_class = {}, {}, {}
     for choice, (own_class, agnostic) in zip(spec.explorer_ious, matched, strict=True):
         by_class[choice.key] = own_class
@@ -195,11 +194,11 @@ def _explorer(
         sweeps[choice.key] = {
             "label": choice.label,
             "overall": overall,
-            "classes": _per_class_held({key: sweep.per_class[key] for key in ("tp", "fp", "fn")}, entered),
+            "classes": _per_class_held({key: sweep.per_class[key] for key in ("tp", "fp", "fn")}, kept),
             "best": _best(overall, grid),
         }
         matrices = analysis.confusion_sweep(data, iou=iou, scores=grid, ignore_overlap=overlap, matches=agnostic)
-        confusion[choice.key] = _confusion_held(matrices, entered).to_dict()
+        confusion[choice.key] = _confusion_held(matrices, kept).to_dict()
     first = spec.explorer_ious[0]
     best = sweeps[first.key]["best"].get("threshold")
     errors_at = float(best) if best is not None and np.isfinite(best) else 0.0

@@ -103,10 +103,15 @@ def precision_arrays(gt: CocoGroundTruth, results: CocoResults, matches: coco.Ma
     return _breakdown_precision(breakdown_matches(matches))
 
 
-def breakdown_matches(matches: coco.Matches) -> coco.Matches:
+def breakdown_matches(matches: coco.Matches, *, confusions_only: bool = False) -> coco.Matches:
     """The five matched settings C75, C50, Loc, Sim and Oth of ``matches``' images: a
     ``coco.Matches`` with ``matched``/``ignored`` bool [A x 5 x D]. Every setting matches
-    per image, so its ``restrict(images)`` is the breakdown's matching of those images."""
+    per image, so its ``restrict(images)`` is the breakdown's matching of those images.
+
+    ``confusions_only``: Loc, Sim and Oth alone [A x 3 x D], for :func:`breakdown` given the
+    COCO evaluation's precision (C75 and C50 taken from it)."""
+    if confusions_only:
+        return coco.Matches(matches.gt, matches.dets, *_match_confusions(matches.gt, matches.dets))
     shared = [int(np.flatnonzero(iou == coco.IOU_THRESHOLDS)[0]) for iou in IOU_THRESHOLDS[:2]]
     return _breakdown(matches.gt, matches.dets, matches.matched[:, shared], matches.ignored[:, shared])
 
@@ -126,7 +131,8 @@ def breakdown(matched: coco.Matches, coco_precision: np.ndarray | None = None) -
     """:func:`analyze` of the images of ``matched``, a :func:`breakdown_matches` (or its ``restrict``).
 
     ``coco_precision``: the COCO evaluation's precision array [T x R x K x A x M] of the
-    same images, if at hand: its IoU .75 and .50 at maxDets 100 are C75 and C50 as they are.
+    same images, if at hand: its IoU .75 and .50 at maxDets 100 are C75 and C50 as they are,
+    and ``matched`` may be Loc, Sim and Oth alone (``confusions_only``).
     """
     return _summary(matched.gt, _breakdown_precision(matched, coco_precision))
 
@@ -139,7 +145,8 @@ def _breakdown_precision(matched: coco.Matches, coco_precision: np.ndarray | Non
     else:
         shared = [int(np.flatnonzero(iou == coco.IOU_THRESHOLDS)[0]) for iou in IOU_THRESHOLDS[:2]]
         precision[:2] = coco_precision[shared, ..., coco.MAX_DETS.index(MAX_DETS[0])]
-        confused, ignored = (np.ascontiguousarray(flags[:, 2:]) for flags in (matched.matched, matched.ignored))
+        # the last three settings, Loc, Sim and Oth, of all five or of those three alone
+        confused, ignored = (np.ascontiguousarray(flags[:, -3:]) for flags in (matched.matched, matched.ignored))
         precision[2:5] = coco._accumulate(gt, matched.dets, confused, ignored, MAX_DETS)[0][..., 0]
     return _complete(precision)
 
