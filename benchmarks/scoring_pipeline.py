@@ -64,11 +64,6 @@ class Clock:
 
 
 def bare(results_path: Path, gt) -> Clock:
-    with collector_paused():
-        return _bare(results_path, gt)
-
-
-def _bare(results_path: Path, gt) -> Clock:
     clock = Clock()
     results = clock.run("load_results", evaluator.load_results, results_path, protocol="coco", ground_truth=gt)
     clock.run("evaluate (full)", evaluator.evaluate, gt, results, protocol="coco")
@@ -76,11 +71,6 @@ def _bare(results_path: Path, gt) -> Clock:
 
 
 def pipeline(results_path: Path, gt, resamples: int) -> Clock:
-    with collector_paused():
-        return _pipeline(results_path, gt, resamples)
-
-
-def _pipeline(results_path: Path, gt, resamples: int) -> Clock:
     clock = Clock()
     results = clock.run("load_results", evaluator.load_results, results_path, protocol="coco", ground_truth=gt)
     public = public_image_ids(evaluator.image_ids(gt, protocol="coco"), seed=PUBLIC_SEED, fraction=PUBLIC_FRACTION)
@@ -126,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         gt = evaluator.load_ground_truth(gt_path, protocol="coco")
         bare_runs, pipeline_runs = [], []
         for _ in range(args.repeat):  # interleaved, so that both see the same load on the machine
-            bare_runs.append(bare(results_path, gt))
-            pipeline_runs.append(pipeline(results_path, gt, args.resamples))
+            with collector_paused():  # as the command line and the worker run
+                bare_runs.append(bare(results_path, gt))
+            with collector_paused():
+                pipeline_runs.append(pipeline(results_path, gt, args.resamples))
     base, full = best(bare_runs), best(pipeline_runs)
     print(
         f"{args.images} images, {len(dataset['annotations'])} objects, {args.detections} detections; "

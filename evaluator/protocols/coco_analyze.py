@@ -55,6 +55,8 @@ ERROR_TYPES = ("C75", "C50", "Loc", "Sim", "Oth", "BG", "FN")
 IOU_THRESHOLDS = np.array([0.75, 0.5, 0.1])
 MAX_DETS = (100,)
 CURVE_STEP = 4  # every 4th of the 101 recall points: 0, .04, ..., 1
+# Where C75 and C50 stand among the COCO evaluation's IoU thresholds.
+C75_C50 = [int(np.flatnonzero(iou == coco.IOU_THRESHOLDS)[0]) for iou in IOU_THRESHOLDS[:2]]
 
 
 def _match_confusions(gt: CocoGroundTruth, dets: coco._Detections) -> tuple[np.ndarray, np.ndarray]:
@@ -112,8 +114,7 @@ def breakdown_matches(matches: coco.Matches, *, confusions_only: bool = False) -
     COCO evaluation's precision (C75 and C50 taken from it)."""
     if confusions_only:
         return coco.Matches(matches.gt, matches.dets, *_match_confusions(matches.gt, matches.dets))
-    shared = [int(np.flatnonzero(iou == coco.IOU_THRESHOLDS)[0]) for iou in IOU_THRESHOLDS[:2]]
-    return _breakdown(matches.gt, matches.dets, matches.matched[:, shared], matches.ignored[:, shared])
+    return _breakdown(matches.gt, matches.dets, matches.matched[:, C75_C50], matches.ignored[:, C75_C50])
 
 
 def _breakdown(gt: CocoGroundTruth, dets: coco._Detections, matched: np.ndarray, ignored: np.ndarray) -> coco.Matches:
@@ -143,8 +144,7 @@ def _breakdown_precision(matched: coco.Matches, coco_precision: np.ndarray | Non
     if coco_precision is None:
         precision[:5] = coco._accumulate(gt, matched.dets, matched.matched, matched.ignored, MAX_DETS)[0][..., 0]
     else:
-        shared = [int(np.flatnonzero(iou == coco.IOU_THRESHOLDS)[0]) for iou in IOU_THRESHOLDS[:2]]
-        precision[:2] = coco_precision[shared, ..., coco.MAX_DETS.index(MAX_DETS[0])]
+        precision[:2] = coco_precision[C75_C50, ..., coco.MAX_DETS.index(MAX_DETS[0])]
         # the last three settings, Loc, Sim and Oth, of all five or of those three alone
         confused, ignored = (np.ascontiguousarray(flags[:, -3:]) for flags in (matched.matched, matched.ignored))
         precision[2:5] = coco._accumulate(gt, matched.dets, confused, ignored, MAX_DETS)[0][..., 0]
