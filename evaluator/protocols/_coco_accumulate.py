@@ -261,16 +261,18 @@ LANES = 8  # resamples computed side by side: each detection's row is read once 
 @numba.njit(cache=True, nogil=True)
 def _running_weights(d0: int, rows: np.ndarray, image: np.ndarray, weight: np.ndarray, total: np.ndarray) -> None:
     """``total[j, l]``: lane l's weight of rows ``d0..rows[j]`` (ascending), each row weighing
-    its image's ``weight[image, l]`` ([I x L])."""
-    lanes = weight.shape[1]
-    running = np.zeros(lanes)
+    its image's ``weight[image, l]`` ([I x LANES])."""
+    running = np.zeros(LANES)
     row = d0
     for j in range(len(rows)):
-        while row <= rows[j]:
-            for lane in range(lanes):
-                running[lane] += weight[image[row], lane]
+        stop = rows[j]
+        while row <= stop:
+            w = weight[image[row]]
+            for lane in range(LANES):
+                running[lane] += w[lane]
             row += 1
-        total[j] = running
+        for lane in range(LANES):
+            total[j, lane] = running[lane]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -289,7 +291,7 @@ def _recall_buckets(npig: np.ndarray, lanes: int, recall_thresholds: np.ndarray,
 
 
 @numba.njit(cache=True, nogil=True)
-def _weighted_maxima(
+def _envelope_sums(
     e0: int,
     e1: int,
     image: np.ndarray,
@@ -300,43 +302,48 @@ def _weighted_maxima(
     weight: np.ndarray,
     total: np.ndarray,
     bucket: np.ndarray,
-    best: np.ndarray,
+    precision: np.ndarray,
+    reached: np.ndarray,
+    sums: np.ndarray,
 ) -> None:
-    """:func:`_weighted_category` of entries ``e0:e1`` for every lane at once, each point's
-    precision kept as the maximum of its recall's bucket (``best`` [R + 1 x L], the
-    buckets of :func:`_recall_buckets`); ``total`` [U x L] is :func:`_running_weights`
-    of the category's listed rows, entry e's being ``total[marked_slot[e] - u0]``.
+    """Add to ``sums[l]`` lane l's precision envelope summed over the recall thresholds, for
+    the curve of entries ``e0:e1`` (:func:`_weighted_category`'s points in every lane).
 
-    The precision envelope at recall threshold r is the largest precision of the points
-    whose recall reaches it, that is the maximum of ``best`` above r: only maxima are
-    taken, so the values are :func:`_read_envelope`'s exactly.
+    ``total`` [U x LANES] is :func:`_running_weights` of the category's listed rows, entry
+    e's being ``total[marked_slot[e] - u0]``; ``bucket`` is :func:`_recall_buckets`;
+    ``precision`` and ``reached`` are scratch [P x LANES], P at least the curve's points.
+
+    The envelope at recall threshold r is the largest precision of the points whose
+    recall reaches r. Recall never falls along the curve, so the thresholds a point
+    reaches first (``reached``) all read the largest precision from that point on: the
+    sum over thresholds is the sum over points of that running maximum (from the end)
+    times the thresholds first reached there. Thresholds no point reaches read 0.
     """
-    lanes = weight.shape[1]
-    tp_sum = np.zeros(lanes)
-    listed = np.zeros(lanes)
-    best[:] = 0.0
+    tp_sum = np.zeros(LANES)
+    listed = np.zeros(LANES)
+    n = 0
     for e in range(e0, e1):
         img = image[marked_row[e]]
-        j = marked_slot[e] - u0
-        for lane in range(lanes):
+        for lane in range(LANES):
             listed[lane] += weight[img, lane]
         if marked_tp[e]:
-            for lane in range(lanes):
+            j = marked_slot[e] - u0
+            for lane in range(LANES):
                 tp_sum[lane] += weight[img, lane]
-                fp_sum = total[j, lane] - listed[lane]
-                precision = tp_sum[lane] / (fp_sum + tp_sum[lane] + _EPS)
-                k = bucket[int(tp_sum[lane]), lane]
-                best[k, lane] = max(best[k, lane], precision)
-
-
-@numba.njit(cache=True, nogil=True)
-def _envelopes(best: np.ndarray, envelope: np.ndarray) -> None:
-    """``envelope[r, l]``: the maximum of ``best[r + 1:, l]`` ([R + 1 x L])."""
-    running = np.zeros(best.shape[1])
-    for r in range(envelope.shape[0] - 1, -1, -1):
-        for lane in range(best.shape[1]):
-            running[lane] = max(running[lane], best[r + 1, lane])
-            envelope[r, lane] = running[lane]
+                precision[n, lane] = tp_sum[lane] / (total[j, lane] - listed[lane] + tp_sum[lane] + _EPS)
+                reached[n, lane] = tp_sum[lane]
+            n += 1
+    for lane in range(LANES):
+        before = 0
+        for i in range(n):
+            now = bucket[int(reached[i, lane]), lane]
+            reached[i, lane] = now - before
+            before = now
+    running = np.zeros(LANES)
+    for i in range(n - 1, -1, -1):
+        for lane in range(LANES):
+            running[lane] = max(running[lane], precision[i, lane])
+            sums[lane] += running[lane] * reached[i, lane]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -359,7 +366,8 @@ def weighted_ap_many(
     The arguments of :func:`weighted_curves`, and ``union_row``: the rows listed at any
     threshold, ascending (category k's are ``union_start[k]:union_start[k+1]``), entry e
     of ``marked_row`` being ``union_row[marked_slot[e]]``. Each lane's floating-point
-    operations, and the order of its sum, are those of one resample alone.
+    operations are those of one resample alone; the mean is summed per category, so it
+    equals :func:`weighted_curves`' within rounding.
     """
     num_b = image_weights.shape[0]
     num_k = len(category_start) - 1
@@ -371,12 +379,17 @@ def weighted_ap_many(
     longest = 0
     for k in range(num_k):
         longest = max(longest, category_start[k + 1] - category_start[k])
+    points = 0
+    for t in range(num_t):
+        for k in range(num_k):
+            points = max(points, marked_start[t, k + 1] - marked_start[t, k])
     total = np.empty((longest, LANES))
     weight = np.zeros((image_weights.shape[1], LANES))
-    npig_k = np.ones(LANES)  # 1 in the lanes without objects, whose points are not read
+    npig_k = np.ones(LANES)  # 1 in the lanes without objects, whose sums are not kept
     bucket = np.empty((int(max(npig.max(), 1.0)) + 1, LANES), dtype=np.int64)
-    best = np.empty((num_r + 1, LANES))
-    envelope = np.empty((num_r, LANES))
+    precision = np.empty((points, LANES))
+    reached = np.empty((points, LANES))
+    category_sums = np.empty(LANES)
     for b0 in range(0, num_b, LANES):
         lanes = min(LANES, num_b - b0)
         weight[:, :lanes] = image_weights[b0 : b0 + lanes].T
@@ -385,16 +398,19 @@ def weighted_ap_many(
         acc = np.zeros(LANES)
         present = np.zeros(lanes, dtype=np.int64)
         for k in range(num_k):
+            any_present = False
             for lane in range(lanes):
                 present[lane] += npig[b0 + lane, k] != 0
+                any_present = any_present or npig[b0 + lane, k] != 0
                 npig_k[lane] = npig[b0 + lane, k] if npig[b0 + lane, k] != 0 else 1.0
-            if not (npig[b0 : b0 + lanes, k] != 0).any():
+            if not any_present:
                 continue
             u0, u1 = union_start[k], union_start[k + 1]
             _running_weights(category_start[k], union_row[u0:u1], image, weight, total)
             _recall_buckets(npig_k, LANES, recall_thresholds, bucket)
+            category_sums[:] = 0.0
             for t in range(num_t):
-                _weighted_maxima(
+                _envelope_sums(
                     marked_start[t, k],
                     marked_start[t, k + 1],
                     image,
@@ -405,15 +421,13 @@ def weighted_ap_many(
                     weight,
                     total,
                     bucket,
-                    best,
+                    precision,
+                    reached,
+                    category_sums,
                 )
-                for lane in range(LANES):
-                    if lane >= lanes or npig[b0 + lane, k] == 0:
-                        best[:, lane] = 0.0  # adds nothing to the lane's sum
-                _envelopes(best, envelope)
-                for r in range(num_r):  # every lane's sum in its own order, all lanes at once
-                    for lane in range(LANES):
-                        acc[lane] += envelope[r, lane]
+            for lane in range(lanes):
+                if npig[b0 + lane, k] != 0:
+                    acc[lane] += category_sums[lane]
         for lane in range(lanes):
             b = b0 + lane
             out[b] = acc[lane] / (present[lane] * num_t * num_r) if present[lane] else np.nan

@@ -129,12 +129,14 @@ def test_resamples_computed_side_by_side_equal_each_computed_alone():
     assert np.allclose(together, single, rtol=0, atol=1e-12, equal_nan=True)
 
 
-def test_the_lanes_bucketed_envelope_equals_the_single_curves_exactly():
+def test_the_lanes_envelope_sums_equal_the_single_curves_summed_exactly():
+    from fractions import Fraction
+
     from evaluator.protocols import _coco_accumulate, coco
 
     thresholds = coco.RECALL_THRESHOLDS
+    lanes = _coco_accumulate.LANES
     rng = np.random.default_rng(5)
-    lanes = 3
     for trial in range(300):
         n = int(rng.integers(0, 60)) if trial else 0
         # every entry a true positive of its own image, weighing 0, 1 or 2 in each lane
@@ -145,17 +147,17 @@ def test_the_lanes_bucketed_envelope_equals_the_single_curves_exactly():
         fp = np.cumsum(rng.integers(0, 4, (n, lanes)), axis=0).astype(float)
         total = tp + fp  # the weight of every row up to each entry's
         bucket = np.empty((int(npig.max()) + 1, lanes), dtype=np.int64)
-        best = np.empty((len(thresholds) + 1, lanes))
-        envelope = np.empty((len(thresholds), lanes))
         _coco_accumulate._recall_buckets(npig, lanes, thresholds, bucket)
         rows = np.arange(n)
-        _coco_accumulate._weighted_maxima(
-            0, n, rows, rows, rows, 0, np.ones(n, dtype=bool), weight, total, bucket, best
+        sums = np.zeros(lanes)
+        scratch = (np.empty((n, lanes)), np.empty((n, lanes)))
+        _coco_accumulate._envelope_sums(
+            0, n, rows, rows, rows, 0, np.ones(n, dtype=bool), weight, total, bucket, *scratch, sums
         )
-        _coco_accumulate._envelopes(best, envelope)
         expected = np.empty(len(thresholds))
         for lane in range(lanes):
             recall = tp[:, lane] / npig[lane]
             precision = tp[:, lane] / (fp[:, lane] + tp[:, lane] + np.spacing(1))
             _coco_accumulate._read_envelope(n, recall, precision, thresholds, expected)
-            assert np.array_equal(envelope[:, lane], expected)
+            exact = sum(Fraction(value) for value in expected.tolist())
+            assert abs(Fraction(sums[lane]) - exact) <= Fraction(1, 10**12), (trial, lane)
