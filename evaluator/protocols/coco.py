@@ -205,6 +205,14 @@ class Matches:
         self.dets = dets
         self.matched = matched
         self.ignored = ignored
+        self._area_all: tuple[np.ndarray, np.ndarray] | None = None
+
+    def area_all_flags(self) -> tuple[np.ndarray, np.ndarray]:
+        """True and false positives bool [T x D] of area all, in accumulate's order
+        (``dets.by_category``): the evaluation and the bootstrap both read them."""
+        if self._area_all is None:
+            self._area_all = flags_in_order(self.matched[0], self.ignored[0], self.dets.by_category)
+        return self._area_all
 
     @classmethod
     def of(cls, gt: CocoGroundTruth, results: CocoResults) -> Matches:
@@ -239,8 +247,11 @@ def _accumulate(
     matched: np.ndarray,
     ignored: np.ndarray,
     max_dets: tuple[int, ...] = MAX_DETS,
+    area_all: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """pycocotools' accumulate(): precision, recall and scores arrays (T from ``matched``)."""
+    """pycocotools' accumulate(): precision, recall and scores arrays (T from ``matched``).
+
+    ``area_all``: :meth:`Matches.area_all_flags`, if at hand."""
     num_t, num_r, num_k, num_a, num_m = matched.shape[1], len(RECALL_THRESHOLDS), len(gt.category_ids), 4, len(max_dets)
     precision = -np.ones((num_t, num_r, num_k, num_a, num_m))
     recall = -np.ones((num_t, num_k, num_a, num_m))
@@ -250,7 +261,7 @@ def _accumulate(
     max_dets_array = np.array(max_dets, dtype=np.int64)
     for a in range(num_a):
         # One gather per area range, so that the kernel reads each category's flags in order.
-        tp, fp = flags_in_order(matched[a], ignored[a], order)
+        tp, fp = area_all if a == 0 and area_all is not None else flags_in_order(matched[a], ignored[a], order)
         accumulate_curves(
             dets.category_start,
             rank,
@@ -355,7 +366,9 @@ def evaluate_matches(matches: Matches) -> Evaluation:
     from .. import __version__
 
     gt, dets = matches.gt, matches.dets
-    precision, recall, scores = _accumulate(gt, dets, matches.matched, matches.ignored)
+    precision, recall, scores = _accumulate(
+        gt, dets, matches.matched, matches.ignored, area_all=matches.area_all_flags()
+    )
     return Evaluation(
         protocol=NAME,
         stats=_summarize(precision, recall),
@@ -415,7 +428,7 @@ class BootstrapCurves:
         rows = dets.by_category
         self.category_start = dets.category_start
         self.image = dets.image[rows]
-        tp, fp = flags_in_order(matches.matched[0], matches.ignored[0], rows)
+        tp, fp = matches.area_all_flags()
         listed = [np.flatnonzero(~fp[t]) for t in range(len(fp))]
         offsets = np.cumsum([0] + [len(rows_t) for rows_t in listed])
         self.marked_start = np.stack(
