@@ -318,27 +318,32 @@ def _envelope_sums(
     reaches first (``reached``) all read the largest precision from that point on: the
     sum over thresholds is the sum over points of that running maximum (from the end)
     times the thresholds first reached there. Thresholds no point reaches read 0.
+
+    Weights are whole numbers, so the false and true positives up to a point, summed, are
+    exactly all rows' weight less the ignored ones': :func:`_weighted_category`'s
+    ``fp_sum + tp_sum`` to the last bit.
     """
     tp_sum = np.zeros(LANES)
-    listed = np.zeros(LANES)
+    skipped = np.zeros(LANES)  # the ignored rows' weight so far
     n = 0
     for e in range(e0, e1):
         img = image[marked_row[e]]
-        for lane in range(LANES):
-            listed[lane] += weight[img, lane]
         if marked_tp[e]:
             j = marked_slot[e] - u0
             for lane in range(LANES):
                 tp_sum[lane] += weight[img, lane]
-                precision[n, lane] = tp_sum[lane] / (total[j, lane] - listed[lane] + tp_sum[lane] + _EPS)
+                precision[n, lane] = tp_sum[lane] / (total[j, lane] - skipped[lane] + _EPS)
                 reached[n, lane] = tp_sum[lane]
             n += 1
-    for lane in range(LANES):
-        before = 0
-        for i in range(n):
+        else:
+            for lane in range(LANES):
+                skipped[lane] += weight[img, lane]
+    before = np.zeros(LANES)
+    for i in range(n):
+        for lane in range(LANES):
             now = bucket[int(reached[i, lane]), lane]
-            reached[i, lane] = now - before
-            before = now
+            reached[i, lane] = now - before[lane]
+            before[lane] = now
     running = np.zeros(LANES)
     for i in range(n - 1, -1, -1):
         for lane in range(LANES):

@@ -161,3 +161,21 @@ def test_the_lanes_envelope_sums_equal_the_single_curves_summed_exactly():
             _coco_accumulate._read_envelope(n, recall, precision, thresholds, expected)
             exact = sum(Fraction(value) for value in expected.tolist())
             assert abs(Fraction(sums[lane]) - exact) <= Fraction(1, 10**12), (trial, lane)
+
+
+def test_detections_on_crowds_are_skipped_alike_by_the_lanes_and_the_single_curves():
+    import dataclasses
+
+    from evaluator.protocols import coco
+
+    gt, results = draw(np.random.default_rng(11), 200)
+    gt = dataclasses.replace(gt, iscrowd=np.arange(len(gt.ann_id)) % 5 == 0)
+    curves = coco.BootstrapCurves(coco.Matches.of(gt, results))
+    assert (~curves.marked_tp).sum() > 20  # detections on crowds: listed, neither true nor false positives
+    ap = evaluator.evaluate(gt, results, protocol="coco").stats["AP"]
+    ones = np.ones((1, curves.num_images))
+    assert curves.weighted_ap(ones[0]) == ap
+    assert abs(curves.weighted_ap_many(ones)[0] - ap) <= 1e-12
+    weights = np.random.default_rng(6).integers(0, 3, (11, curves.num_images)).astype(float)
+    single = np.array([curves.weighted_ap(row) for row in weights])
+    assert np.allclose(curves.weighted_ap_many(weights), single, rtol=0, atol=1e-12)
