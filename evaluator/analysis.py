@@ -138,7 +138,7 @@ def _candidates(
             within = np.arange(total) - np.repeat(np.cumsum(c) - c, c)
             g = gt_order[np.repeat(lo[start:stop], c) + within]
             ignored = gt_ignore[g]
-            overlap = _overlaps(det_xyxy[d], gt_xyxy[g], ignored & ioa)
+            overlap = _overlaps(np.take(det_xyxy, d, axis=0), np.take(gt_xyxy, g, axis=0), ignored & ioa)
             hit = overlap >= (iou[d] if isinstance(iou, np.ndarray) else iou)
             on_ignored[d[hit & ignored]] = True
             keep = hit & ~ignored
@@ -247,8 +247,53 @@ def _stable_order(group: np.ndarray, size: int) -> np.ndarray:
     return order
 
 
+_RADIX_BITS = 11
+
+
+@numba.njit(cache=True, nogil=True)
+def _radix_descending(scores: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``np.argsort(-scores, kind="stable")`` of float64 ``scores`` by a stable LSD radix sort
+    of their bits (mapped so that the integer order is the descending float order, -0.0 as
+    0.0), and True; or an empty order and False when a score is NaN (numpy's order then)."""
+    n = len(scores)
+    keys = np.empty(n, dtype=np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    bits = (scores + 0.0).view(np.uint64)  # + 0.0: -0.0 becomes 0.0, equal to it as numpy compares
+    for i in range(n):
+        if np.isnan(scores[i]):
+            return np.zeros(0, dtype=np.int64), False
+        b = bits[i]
+        ascending = ~b if b & sign else b | sign
+        keys[i] = ~ascending
+    order = np.arange(n)
+    spare = np.empty(n, dtype=np.int64)
+    radix = 1 << _RADIX_BITS
+    mask = np.uint64(radix - 1)
+    count = np.empty(radix + 1, dtype=np.int64)
+    for shift in range(0, 64, _RADIX_BITS):
+        count[:] = 0
+        for i in range(n):
+            count[((keys[i] >> np.uint64(shift)) & mask) + 1] += 1
+        if count.max() == n:  # one digit throughout: this pass keeps the order
+            continue
+        for d in range(radix):
+            count[d + 1] += count[d]
+        for i in range(n):
+            row = order[i]
+            d = (keys[row] >> np.uint64(shift)) & mask
+            spare[count[d]] = row
+            count[d] += 1
+        order, spare = spare, order
+    return order, True
+
+
 def _by_score(scores: np.ndarray) -> np.ndarray:
-    return np.argsort(-scores, kind="stable")
+    """``np.argsort(-scores, kind="stable")``: by descending score, ties in input order."""
+    scores = np.ascontiguousarray(scores, dtype=np.float64)
+    if len(scores) < 256:  # numpy's sort, without the radix passes' fixed cost
+        return np.argsort(-scores, kind="stable")
+    order, done = _radix_descending(scores)
+    return order if done else np.argsort(-scores, kind="stable")
 
 
 def _ordered(data: AnalysisInput, *, score: float, by_class: bool, by_score: np.ndarray | None = None) -> _Ordered:
@@ -282,7 +327,7 @@ def _ordered(data: AnalysisInput, *, score: float, by_class: bool, by_score: np.
         image=det_image,
         category=det_category,
         score=scores[chosen],
-        xyxy=np.ascontiguousarray(np.asarray(dets.xyxy, dtype=np.float64).reshape(-1, 4)[chosen]),
+        xyxy=np.take(np.asarray(dets.xyxy, dtype=np.float64).reshape(-1, 4), chosen, axis=0),
         lo=gt_start[det_group],
         hi=gt_start[det_group + 1],
         gt_order=gt_order,
@@ -381,7 +426,7 @@ def restrict(data: AnalysisInput, images: Collection[int | str]) -> ImageSubset:
         subset = BoxSet(
             image=renumber(keep_image)[image[keep]],
             category=np.asarray(box_set.category)[keep],
-            xyxy=np.asarray(box_set.xyxy)[keep],
+            xyxy=np.compress(keep, np.asarray(box_set.xyxy), axis=0),
             score=None if box_set.score is None else np.asarray(box_set.score)[keep],
             ignore=np.asarray(box_set.ignore)[keep],
         )
@@ -984,7 +1029,7 @@ def miss_rate_fppi(
     """
     num_images = len(data.image_ids)
     matches = _matches_at(data, matches, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=True)
-    order = np.argsort(-matches.score, kind="stable")
+    order = _by_score(matches.score)
     status, category = matches.status[order], matches.category[order]
     num_gt = _counted_gt(data)
     classes = tuple(
@@ -1066,7 +1111,9 @@ def error_breakdown(
     gt_category = np.asarray(gts.category, dtype=np.int64)
     gt_ignore = np.asarray(gts.ignore, dtype=bool)
     false_positive = np.flatnonzero(matches.status == FALSE_POSITIVE)
-    det_xyxy = np.asarray(data.detections.xyxy, dtype=np.float64).reshape(-1, 4)[matches.det[false_positive]]
+    det_xyxy = np.take(
+        np.asarray(data.detections.xyxy, dtype=np.float64).reshape(-1, 4), matches.det[false_positive], axis=0
+    )
     pair_det, pair_gt, pair_iou, _ = _candidates(
         matches.image[false_positive],
         det_xyxy,

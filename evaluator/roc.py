@@ -23,12 +23,14 @@ needs a positive and a negative image).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numba
 import numpy as np
 
+from .analysis import _by_score, _stable_order
 from .types import AnalysisInput, json_safe
 
 CURVE_POINTS = 120
@@ -129,19 +131,54 @@ def roc_curve(name: str, labels: np.ndarray, scores: np.ndarray) -> RocCurve:
     """The ROC curve of binary ``labels`` (bool [N]) ranked by ``scores`` (float64 [N])."""
     labels = np.asarray(labels, dtype=bool)
     scores = np.asarray(scores, dtype=np.float64)
-    order = np.argsort(-scores, kind="stable")
-    scores, labels = scores[order], labels[order]
-    last_of_value = np.append(np.flatnonzero(np.diff(scores)), len(scores) - 1) if len(scores) else np.zeros(0, int)
-    tps = np.cumsum(labels)[last_of_value].astype(np.float64)
-    fps = (last_of_value + 1) - tps
-    positives, negatives = int(labels.sum()), int(len(labels) - labels.sum())
+    order = _by_score(scores)
+    return _ranked_curves((name,), labels[order], scores[order], np.array([0, len(scores)]))[0]
+
+
+def _ranked_curves(names: Sequence[str], labels: np.ndarray, scores: np.ndarray, bounds: np.ndarray) -> list[RocCurve]:
+    """One curve per segment ``bounds[k]:bounds[k+1]`` of ``labels`` and ``scores``, each segment
+    already in descending score order (ties in input order). Every figure is the one a curve of
+    the segment alone gives: integer counts, then one division each, so the segments share
+    each numpy pass instead of taking one per curve."""
+    num = len(names)
+    size = len(scores)
+    segment_of = np.repeat(np.arange(num), np.diff(bounds))
+    # the last row of each run of equal scores within a segment (np.diff, as a curve of its own takes it)
+    last = np.ones(size, dtype=bool)
+    if size:
+        last[:-1] = np.diff(scores) != 0
+    last[bounds[1:][np.diff(bounds) > 0] - 1] = True  # each (non-empty) segment's end
+    rows = np.flatnonzero(last)
+    steps = np.bincount(segment_of[rows], minlength=num)  # points per curve, without the first (0, 0)
+    labels_before = np.concatenate(([0], np.cumsum(labels)))
+    tps = (labels_before[rows + 1] - labels_before[bounds[segment_of[rows]]]).astype(np.float64)
+    fps = (rows - bounds[segment_of[rows]] + 1) - tps
+    # each curve's points: its first (0, 0) at +inf, then its steps
+    first = np.concatenate(([0], np.cumsum(steps + 1)))[:-1]
+    length = len(rows) + num
+    at = np.ones(length, dtype=bool)
+    at[first] = False
+    positives = labels_before[bounds[1:]] - labels_before[bounds[:-1]]
+    negatives = np.diff(bounds) - positives
+    tp_all, fp_all = np.zeros(length), np.zeros(length)
+    tp_all[at], fp_all[at] = tps, fps
+    per_point = np.repeat(np.arange(num), steps + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        tpr = np.append(0.0, tps) / positives if positives else np.full(len(tps) + 1, np.nan)
-        fpr = np.append(0.0, fps) / negatives if negatives else np.full(len(fps) + 1, np.nan)
-    thresholds = np.append(np.inf, scores[last_of_value])
-    auc = float(np.trapezoid(tpr, fpr)) if positives and negatives else float("nan")
-    scored = np.append(0, last_of_value + 1).astype(np.int64)
-    return RocCurve(name, fpr, tpr, thresholds, auc, positives, negatives, scored)
+        tpr = tp_all / positives[per_point]
+        fpr = fp_all / negatives[per_point]
+    tpr[(positives == 0)[per_point]] = np.nan
+    fpr[(negatives == 0)[per_point]] = np.nan
+    thresholds = np.full(length, np.inf)
+    thresholds[at] = scores[rows]
+    scored = np.zeros(length, dtype=np.int64)
+    scored[at] = rows - bounds[segment_of[rows]] + 1
+    curves = []
+    for k, name in enumerate(names):
+        part = slice(first[k], first[k] + steps[k] + 1)
+        pos, neg = int(positives[k]), int(negatives[k])
+        auc = float(np.trapezoid(tpr[part], fpr[part])) if pos and neg else float("nan")
+        curves.append(RocCurve(name, fpr[part], tpr[part], thresholds[part], auc, pos, neg, scored[part]))
+    return curves
 
 
 def image_scores(data: AnalysisInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -163,13 +200,35 @@ def image_scores(data: AnalysisInput) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return counted.reshape(shape), best.reshape(shape), ~ignored_only.reshape(shape)
 
 
+def _descending(scores: np.ndarray) -> np.ndarray:
+    """``np.argsort(-scores, kind="stable")``, sorting only the scores above the lowest: the
+    images without a detection of a class all score the lowest, and tie there in input order."""
+    if not len(scores):
+        return np.zeros(0, dtype=np.int64)
+    low = scores.min()
+    if np.isnan(low):
+        return _by_score(scores)
+    above = scores > low
+    rows = np.flatnonzero(above)
+    return np.concatenate((rows[_by_score(scores[rows])], np.flatnonzero(~above)))
+
+
 def image_roc(data: AnalysisInput) -> ImageRoc:
     """Image-level ROC per class and pooled, with exact AUCs (module docstring)."""
     labels, scores, part = image_scores(data)
-    per_class = tuple(
-        roc_curve(name, labels[k][part[k]], scores[k][part[k]]) for k, name in enumerate(data.category_names)
-    )
-    overall = roc_curve("all classes pooled", labels[part], scores[part])
+    num_classes, num_images = labels.shape
+    pairs = np.flatnonzero(part.ravel())  # the (class, image) pairs taking part, by class then image
+    pair_labels, pair_scores = labels.ravel()[pairs], scores.ravel()[pairs]
+    pooled = _descending(pair_scores)
+    overall = _ranked_curves(
+        ("all classes pooled",), pair_labels[pooled], pair_scores[pooled], np.array([0, len(pairs)])
+    )[0]
+    # The pooled order sorted stably by class: each class's pairs by descending score, ties by
+    # image, as a sort of the class's own pairs gives them.
+    pair_class = pairs // max(num_images, 1)
+    by_class = pooled[_stable_order(pair_class[pooled], max(num_classes, 1))]
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(pair_class, minlength=num_classes))))
+    per_class = tuple(_ranked_curves(tuple(data.category_names), pair_labels[by_class], pair_scores[by_class], bounds))
     defined = [curve.auc for curve in per_class if np.isfinite(curve.auc)]
     macro = float(np.mean(defined)) if defined else float("nan")
     return ImageRoc(overall=overall, per_class=per_class, macro_auc=macro)

@@ -530,3 +530,34 @@ def test_error_breakdown_gives_each_mistake_one_cause():
     classes = {row["name"]: row for row in result.to_dict()["classes"]}
     assert classes["a"]["missed"] == 1 and classes["b"]["missed"] == 1
     assert classes["b"]["both"] == 1 and classes["b"]["background"] == 1
+
+
+_SPECIAL_SCORES = [0.0, -0.0, 1.0, -1.0, 0.5, np.inf, -np.inf, 5e-324, -5e-324, 1e308, -1e308, 2.0**-1022]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    special=st.lists(st.sampled_from(_SPECIAL_SCORES), max_size=40),
+    length=st.integers(0, 3000),
+    levels=st.integers(1, 1000),
+    seed=st.integers(0, 2**16),
+    nan=st.booleans(),
+)
+def test_by_score_equals_numpy_stable_argsort(special, length, levels, seed, nan):
+    # radix passes on long inputs (numpy's sort on short ones and with NaN): the same order, ties in input order
+    rng = np.random.default_rng(seed)
+    scores = np.concatenate([rng.integers(-levels, levels, length) / levels, special, [np.nan] * nan])
+    scores = scores[rng.permutation(len(scores))]
+    order = analysis._by_score(scores)
+    assert order.dtype == np.int64
+    np.testing.assert_array_equal(order, np.argsort(-scores, kind="stable"))
+
+
+def test_radix_descending_equals_numpy_on_float32_scores():
+    scores = np.random.default_rng(3).random(20_000).astype(np.float32).astype(np.float64)
+    order, done = analysis._radix_descending(np.concatenate([scores, -scores, [0.0, -0.0] * 50]))
+    assert done
+    np.testing.assert_array_equal(
+        order, np.argsort(-np.concatenate([scores, -scores, [0.0, -0.0] * 50]), kind="stable")
+    )
+    assert not analysis._radix_descending(np.array([0.5, np.nan]))[1]

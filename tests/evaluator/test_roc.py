@@ -170,3 +170,78 @@ def test_coarse_keeps_the_points_of_its_rule(labels, ties, min_step, seed):
     coarse = curve.coarse(min_step)
     np.testing.assert_array_equal(coarse.scored, curve.scored[keep])
     np.testing.assert_array_equal(coarse.fpr, curve.fpr[keep])
+
+
+def _plain_curve(labels: np.ndarray, scores: np.ndarray) -> tuple:
+    """One curve by the plain numpy computation (a sort of its own, one pass per figure)."""
+    order = np.argsort(-scores, kind="stable")
+    scores, labels = scores[order], labels[order]
+    last_of_value = np.append(np.flatnonzero(np.diff(scores)), len(scores) - 1) if len(scores) else np.zeros(0, int)
+    tps = np.cumsum(labels)[last_of_value].astype(np.float64)
+    fps = (last_of_value + 1) - tps
+    positives, negatives = int(labels.sum()), int(len(labels) - labels.sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tpr = np.append(0.0, tps) / positives if positives else np.full(len(tps) + 1, np.nan)
+        fpr = np.append(0.0, fps) / negatives if negatives else np.full(len(fps) + 1, np.nan)
+    thresholds = np.append(np.inf, scores[last_of_value])
+    auc = float(np.trapezoid(tpr, fpr)) if positives and negatives else float("nan")
+    return fpr, tpr, thresholds, auc, positives, negatives, np.append(0, last_of_value + 1).astype(np.int64)
+
+
+def assert_plain(curve: roc.RocCurve, labels: np.ndarray, scores: np.ndarray) -> None:
+    fpr, tpr, thresholds, auc, positives, negatives, scored = _plain_curve(labels, scores)
+    for got, want in ((curve.fpr, fpr), (curve.tpr, tpr), (curve.thresholds, thresholds), (curve.scored, scored)):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)  # NaN where NaN, every other value to the bit
+    assert (curve.positives, curve.negatives) == (positives, negatives)
+    assert (math.isnan(curve.auc) and math.isnan(auc)) or curve.auc == auc
+
+
+def assert_image_roc_is_plain(data) -> None:
+    labels, scores, part = roc.image_scores(data)
+    result = roc.image_roc(data)
+    assert [curve.name for curve in result.per_class] == list(data.category_names)
+    for k, curve in enumerate(result.per_class):
+        assert_plain(curve, labels[k][part[k]], scores[k][part[k]])
+    assert_plain(result.overall, labels[part], scores[part])
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=analysis_inputs())
+def test_image_roc_equals_a_plain_curve_per_class(data):
+    assert_image_roc_is_plain(data)
+
+
+def test_image_roc_equals_plain_curves_on_edge_cases():
+    box = [0, 0, 10, 10]
+    # no detection at all; a class with no box and no detection; one with positive images only
+    # (every image holds a box) and one with negative images only (no box anywhere)
+    assert_image_roc_is_plain(make(3, ["a", "b"], [(0, 0, box, False)], []))
+    assert_image_roc_is_plain(make(0, ["a"], [], []))
+    assert_image_roc_is_plain(
+        make(
+            2,
+            ["all", "none", "empty", "ignored"],
+            [(0, 0, box, False), (1, 0, box, False), (0, 3, box, True), (1, 3, box, True)],
+            [(0, 0, box, 0.5), (1, 0, box, 0.5), (0, 1, box, 0.5), (1, 1, box, 0.2), (0, 3, box, 0.9)],
+        )
+    )
+    # a detection scoring the images without one would tie with them at the floor: -1
+    assert_image_roc_is_plain(make(3, ["a"], [(0, 0, box, False)], [(1, 0, box, -1.0), (2, 0, box, 0.0)]))
+
+
+@pytest.mark.parametrize("decimals", [None, 2, 0])
+def test_image_roc_equals_plain_curves_on_many_images(decimals):
+    # enough (class, image) pairs for the sorts' radix path, with and without tied scores
+    rng = np.random.default_rng(11)
+    images, classes = 300, 7
+    gts = [
+        (int(i), int(c), [0, 0, 10, 10], bool(rng.random() < 0.05))
+        for i, c in rng.integers(0, [images, classes], (500, 2))
+    ]
+    scores = rng.random(3000) if decimals is None else np.round(rng.random(3000), decimals)
+    dets = [
+        (int(i), int(c), [0, 0, 10, 10], float(s), bool(rng.random() < 0.02))
+        for (i, c), s in zip(rng.integers(0, [images, classes], (3000, 2)), scores, strict=True)
+    ]
+    assert_image_roc_is_plain(make(images, [f"c{k}" for k in range(classes)], gts, dets))
