@@ -167,6 +167,116 @@ def match_groups(
 
 
 @numba.njit(cache=True, nogil=True)
+def _sparse_confusions(
+    g0: int,
+    g1: int,
+    gt_bbox: np.ndarray,
+    gt_area: np.ndarray,
+    gt_crowd: np.ndarray,
+    gt_id_nonzero: np.ndarray,
+    gt_category: np.ndarray,
+    family: np.ndarray,
+    category: int,
+    d0: int,
+    d1: int,
+    dt_bbox: np.ndarray,
+    dt_area: np.ndarray,
+    area_ranges: np.ndarray,
+    threshold: float,
+    matched: np.ndarray,
+    ignored: np.ndarray,
+    scratch: tuple[
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+    ],
+) -> bool:
+    """:func:`match_confusions` of one group, each detection visiting only the ground truth
+    of IoU at least the threshold (its candidates), in the order of the scan; False, with
+    nothing written, when an IoU is NaN (then the full scan decides).
+
+    The same matching as :func:`_greedy_group`'s full scan: a ground truth of IoU below the
+    threshold never becomes the match (``best`` starts at the threshold and only rises), and
+    once a kept match is held the scan stops at the first ignored ground truth, where it
+    also meets the first ignored candidate, the ignored ones coming last. The IoUs are
+    :func:`_box_iou`'s operations, each detection's sums taken once."""
+    start, column, value, level, area, crowd, ranked, taken, took_column = scratch
+    thr = min(threshold, 1 - 1e-10)
+    n = 0
+    for i in range(d1 - d0):
+        row = d0 + i
+        start[i] = n
+        x0, y0 = dt_bbox[row, 0], dt_bbox[row, 1]
+        x1, y1 = dt_bbox[row, 2] + x0, dt_bbox[row, 3] + y0
+        da = dt_bbox[row, 2] * dt_bbox[row, 3]
+        for j in range(g1 - g0):
+            g = g0 + j
+            w = min(x1, gt_bbox[g, 2] + gt_bbox[g, 0]) - max(x0, gt_bbox[g, 0])
+            if w <= 0:
+                v = 0.0
+            else:
+                h = min(y1, gt_bbox[g, 3] + gt_bbox[g, 1]) - max(y0, gt_bbox[g, 1])
+                if h <= 0:
+                    v = 0.0
+                else:
+                    inter = w * h
+                    u = da if gt_crowd[g] else da + gt_bbox[g, 2] * gt_bbox[g, 3] - inter
+                    v = inter / u
+            if v != v:
+                return False
+            if v >= thr:
+                own = gt_category[g] == category
+                column[n] = j
+                value[n] = v
+                # Loc: the group's own objects; Sim: and those of its family; Oth: every one
+                level[n] = 0 if own else (1 if family[gt_category[g]] == family[category] else 2)
+                area[n] = gt_area[g] if own else -np.inf  # others: ignored in every area range
+                crowd[n] = gt_crowd[g]
+                n += 1
+    start[d1 - d0] = n
+    for setting in range(3):
+        for a in range(area_ranges.shape[0]):
+            lo = area_ranges[a, 0]
+            hi = area_ranges[a, 1]
+            took = 0
+            for i in range(d1 - d0):
+                # the candidates in the scan's order: the kept ground truth first, each part in file order
+                count = kept = 0
+                for pass_ignored in range(2):
+                    for e in range(start[i], start[i + 1]):
+                        ig = crowd[e] or area[e] < lo or area[e] > hi
+                        if level[e] <= setting and ig == (pass_ignored == 1):
+                            ranked[count] = e
+                            count += 1
+                    if pass_ignored == 0:
+                        kept = count
+                best = thr
+                m = -1
+                for c in range(count):
+                    e = ranked[c]
+                    if taken[column[e]] and not crowd[e]:
+                        continue
+                    if m > -1 and m < kept and c >= kept:
+                        break
+                    if value[e] < best:
+                        continue
+                    best = value[e]
+                    m = c
+                row = d0 + i
+                if m == -1:
+                    ignored[a, setting, row] = dt_area[row] < lo or dt_area[row] > hi
+                    continue
+                e = ranked[m]
+                taken[column[e]] = True
+                took_column[took] = column[e]
+                took += 1
+                hit = gt_id_nonzero[g0 + column[e]]
+                matched[a, setting, row] = hit
+                ignored[a, setting, row] = m >= kept or (not hit and (dt_area[row] < lo or dt_area[row] > hi))
+            for t in range(took):
+                taken[took_column[t]] = False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
 def match_confusions(
     image_gt_start: np.ndarray,
     gt_bbox: np.ndarray,
@@ -182,6 +292,7 @@ def match_confusions(
     dt_area: np.ndarray,
     area_ranges: np.ndarray,
     iou_threshold: float,
+    full_scan: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """analyze()'s Loc, Sim and Oth matchings at one IoU threshold: bool [A x 3 x D].
 
@@ -193,6 +304,10 @@ def match_confusions(
     those of every other category, as objects ignored in every area range (area -inf),
     in file order among the group's own. One IoU per (detection, object of the image)
     serves the three.
+
+    Each group runs :func:`_sparse_confusions` (only the objects a detection overlaps enough),
+    unless an IoU is NaN or ``full_scan`` (the tests' reference): then every detection scans
+    all of the setting's objects (:func:`_greedy_group`), with the same result.
     """
     shape = (area_ranges.shape[0], 3, dt_bbox.shape[0])
     matched = np.zeros(shape, dtype=np.bool_)
@@ -203,11 +318,45 @@ def match_confusions(
     area = np.empty(longest)
     own = np.empty(longest, dtype=np.int64)
     similar = np.empty(longest, dtype=np.int64)
-    scratch = np.empty((np.max(np.diff(dt_start)) if len(dt_start) > 1 else 0, longest))
+    most = np.max(np.diff(dt_start)) if len(dt_start) > 1 else 0
+    scratch = np.empty((most, longest))
+    pairs = most * longest
+    sparse = (
+        np.empty(most + 1, dtype=np.int64),
+        np.empty(pairs, dtype=np.int64),
+        np.empty(pairs),
+        np.empty(pairs, dtype=np.int64),
+        np.empty(pairs),
+        np.empty(pairs, dtype=np.bool_),
+        np.empty(longest, dtype=np.int64),
+        np.zeros(longest, dtype=np.bool_),
+        np.empty(most, dtype=np.int64),
+    )
     for q in range(len(group_image)):
         g0, g1 = image_gt_start[group_image[q]], image_gt_start[group_image[q] + 1]
         d0, d1 = dt_start[q], dt_start[q + 1]
         k = group_category[q]
+        if not full_scan and _sparse_confusions(
+            g0,
+            g1,
+            gt_bbox,
+            gt_area,
+            gt_crowd,
+            gt_id_nonzero,
+            gt_category,
+            family,
+            k,
+            d0,
+            d1,
+            dt_bbox,
+            dt_area,
+            area_ranges,
+            iou_threshold,
+            matched,
+            ignored,
+            sparse,
+        ):
+            continue
         num_own = num_similar = 0
         for j in range(g1 - g0):
             category = gt_category[g0 + j]

@@ -26,6 +26,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from evaluator.protocols import coco, coco_analyze
+from evaluator.protocols._coco_match import match_confusions
 from tests.conftest import shared_file
 from tests.evaluator.test_coco_parity import GT_FILE as DEMO_GT_FILE
 from tests.evaluator.test_coco_parity import RESULTS_FILE, generate
@@ -291,3 +292,70 @@ def test_no_detections_and_no_supercategories(tmp_path):
 def _write(path: Path, data: Any) -> Path:
     path.write_text(json.dumps(data))
     return path
+
+
+def _confusions(gt, results, *, full_scan: bool, iou: float = float(coco_analyze.IOU_THRESHOLDS[-1])):
+    """Loc, Sim and Oth of the split, by the sparse kernel or by every detection's full scan."""
+    dets = coco._Detections(gt, results)
+    by_image = np.argsort(gt.ann_image, kind="stable")
+    image_start = np.searchsorted(gt.ann_image[by_image], np.arange(len(gt.image_ids) + 1))
+    group_start = np.flatnonzero(np.diff(dets.key, prepend=-1, append=-1))
+    first = group_start[:-1]
+    return match_confusions(
+        image_start,
+        np.ascontiguousarray(gt.bbox[by_image]),
+        gt.area[by_image],
+        gt.iscrowd[by_image],
+        gt.ann_id[by_image] != 0,
+        gt.ann_category[by_image],
+        coco_analyze._families(gt),
+        dets.image[first],
+        dets.category[first],
+        group_start,
+        dets.bbox,
+        dets.area,
+        coco.AREA_RANGES,
+        iou,
+        full_scan,
+    )
+
+
+@pytest.mark.parametrize(
+    ("seed", "integer_boxes", "dense", "iou"),
+    [
+        (0, False, 0, 0.1),
+        (1, True, 0, 0.1),
+        (2, True, 150, 0.1),
+        (3, False, 0, 0.5),
+        (4, True, 0, 0.0),
+        (5, True, 40, 1.0),
+    ],
+)
+def test_sparse_confusions_equal_the_full_scan(tmp_path, seed, integer_boxes, dense, iou):
+    # crowd regions, integer boxes (tied IoUs), a crowded image beyond maxDets, families, IoU 0 (every
+    # object a candidate) and 1 (only exact overlaps, held to 1 - 1e-10)
+    dataset, detections = generate(
+        seed, num_images=30, crowd_rate=0.2, score_levels=3, integer_boxes=integer_boxes, dense=dense
+    )
+    gt, results = ours(tmp_path, with_supercategories(dataset, seed), detections)
+    sparse, full = _confusions(gt, results, full_scan=False, iou=iou), _confusions(gt, results, full_scan=True, iou=iou)
+    assert sparse[0].any() and sparse[1].any()
+    np.testing.assert_array_equal(sparse[0], full[0])
+    np.testing.assert_array_equal(sparse[1], full[1])
+
+
+def test_sparse_confusions_on_duplicate_and_empty_boxes(tmp_path):
+    # the same box twice (equal IoUs: the later object in file order wins), a crowd region of
+    # another class over both, a zero-area detection and an image without objects
+    box = (10.0, 10.0, 40.0, 40.0)
+    dataset, detections = split(
+        [(1, 1, box, 0), (1, 1, box, 0), (1, 2, box, 0), (1, 3, (0.0, 0.0, 100.0, 100.0), 1), (1, 3, box, 0)],
+        [(1, "a"), (2, "a"), (3, "")],
+        [(1, 1, box, 0.9), (1, 1, box, 0.9), (1, 1, box, 0.8), (1, 2, box, 0.7), (1, 3, (5.0, 5.0, 0.0, 3.0), 0.6)]
+        + [(1, 3, box, s) for s in (0.5, 0.4, 0.3)]
+        + [(2, 1, box, 0.5)],
+    )
+    gt, results = ours(tmp_path, dataset, detections)
+    sparse, full = _confusions(gt, results, full_scan=False), _confusions(gt, results, full_scan=True)
+    np.testing.assert_array_equal(sparse[0], full[0])
+    np.testing.assert_array_equal(sparse[1], full[1])
