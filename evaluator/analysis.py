@@ -811,9 +811,45 @@ def _sample_thresholds(scores: np.ndarray) -> np.ndarray:
     return distinct[np.unique(np.round(np.linspace(0, len(distinct) - 1, MAX_THRESHOLDS)).astype(np.int64))]
 
 
+@numba.njit(cache=True, nogil=True)
+def _count_at_least(key: np.ndarray, num_keys: int, values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """:func:`count_at_least` in one pass over the values (``thresholds`` without NaN): each
+    value's step is ``np.searchsorted(thresholds, value, side="right") - 1`` by bisection,
+    the highest for NaN (numpy sorts NaN above everything)."""
+    num_t = len(thresholds)
+    counts = np.zeros((num_keys, num_t), dtype=np.int64)
+    for i in range(len(values)):
+        value = values[i]
+        if value != value:
+            step = num_t - 1
+        else:
+            lo, hi = 0, num_t
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if thresholds[mid] <= value:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            step = lo - 1
+        if step >= 0:
+            counts[key[i], step] += 1
+    for k in range(num_keys):
+        for t in range(num_t - 2, -1, -1):
+            counts[k, t] += counts[k, t + 1]
+    return counts
+
+
 def count_at_least(key: np.ndarray, num_keys: int, values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """int64 [num_keys x T]: for each key in range(num_keys) and each of ``thresholds``
     (ascending, distinct), how many of the ``values`` of that key are >= it."""
+    thresholds = np.ascontiguousarray(thresholds, dtype=np.float64)
+    if not np.isnan(thresholds).any():
+        return _count_at_least(
+            np.ascontiguousarray(key, dtype=np.int64),
+            num_keys,
+            np.ascontiguousarray(values, dtype=np.float64),
+            thresholds,
+        )
     num_t = len(thresholds)
     step = np.searchsorted(thresholds, values, side="right") - 1  # the highest threshold <= the value
     inside = step >= 0

@@ -561,3 +561,30 @@ def test_radix_descending_equals_numpy_on_float32_scores():
         order, np.argsort(-np.concatenate([scores, -scores, [0.0, -0.0] * 50]), kind="stable")
     )
     assert not analysis._radix_descending(np.array([0.5, np.nan]))[1]
+
+
+def _count_at_least_by_numpy(key, num_keys, values, thresholds):
+    """count_at_least by searchsorted, bincount and a reversed cumulative sum."""
+    num_t = len(thresholds)
+    step = np.searchsorted(thresholds, values, side="right") - 1
+    inside = step >= 0
+    flat = np.bincount(np.asarray(key, dtype=np.int64)[inside] * num_t + step[inside], minlength=num_keys * num_t)
+    return np.cumsum(flat.reshape(num_keys, num_t)[:, ::-1], axis=1)[:, ::-1].astype(np.int64)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    num_keys=st.integers(1, 5),
+    thresholds=st.lists(st.sampled_from(_SPECIAL_SCORES + [0.25, 0.75, 2.0]), max_size=8, unique=True),
+    values=st.lists(st.sampled_from(_SPECIAL_SCORES + [0.25, 0.3, 0.75, np.nan]), max_size=60),
+    seed=st.integers(0, 2**16),
+)
+def test_count_at_least_equals_searchsorted_and_bincount(num_keys, thresholds, values, seed):
+    # values on, between, below and above the thresholds (NaN above all, -0.0 equal to 0.0), empty
+    # keys, no thresholds, no values
+    thresholds = np.unique(np.array(thresholds, dtype=np.float64))
+    values = np.array(values, dtype=np.float64)
+    key = np.random.default_rng(seed).integers(0, num_keys, len(values))
+    got = analysis.count_at_least(key, num_keys, values, thresholds)
+    assert got.dtype == np.int64 and got.shape == (num_keys, len(thresholds))
+    np.testing.assert_array_equal(got, _count_at_least_by_numpy(key, num_keys, values, thresholds))
