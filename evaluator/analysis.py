@@ -814,14 +814,18 @@ def _sample_thresholds(scores: np.ndarray) -> np.ndarray:
 @numba.njit(cache=True, nogil=True)
 def _count_at_least(key: np.ndarray, num_keys: int, values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """:func:`count_at_least` in one pass over the values (``thresholds`` without NaN): each
-    value's step is ``np.searchsorted(thresholds, value, side="right") - 1`` by bisection,
-    the highest for NaN (numpy sorts NaN above everything)."""
+    value's step is ``np.searchsorted(thresholds, value, side="right") - 1`` (the thresholds at
+    or below it, counted or by bisection), the highest for NaN (numpy sorts NaN above everything)."""
     num_t = len(thresholds)
     counts = np.zeros((num_keys, num_t), dtype=np.int64)
     for i in range(len(values)):
         value = values[i]
         if value != value:
             step = num_t - 1
+        elif num_t <= 64:  # few thresholds (the explorer's grid): count those <= the value, without branches
+            step = -1
+            for t in range(num_t):
+                step += thresholds[t] <= value
         else:
             lo, hi = 0, num_t
             while lo < hi:

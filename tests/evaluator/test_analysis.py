@@ -588,3 +588,14 @@ def test_count_at_least_equals_searchsorted_and_bincount(num_keys, thresholds, v
     got = analysis.count_at_least(key, num_keys, values, thresholds)
     assert got.dtype == np.int64 and got.shape == (num_keys, len(thresholds))
     np.testing.assert_array_equal(got, _count_at_least_by_numpy(key, num_keys, values, thresholds))
+
+
+@pytest.mark.parametrize("num_t", [0, 1, 64, 65, 200])
+def test_count_at_least_by_count_and_by_bisection(num_t):
+    # up to 64 thresholds are counted, more bisected: values on every threshold and between them
+    rng = np.random.default_rng(num_t)
+    thresholds = np.unique(np.round(rng.random(num_t), 3)) if num_t > 1 else np.zeros(num_t)
+    values = np.concatenate([thresholds, np.round(rng.random(3000), 3), [-np.inf, np.inf, np.nan, -0.0]])
+    key = rng.integers(0, 7, len(values))
+    got = analysis.count_at_least(key, 7, values, thresholds)
+    np.testing.assert_array_equal(got, _count_at_least_by_numpy(key, 7, values, thresholds))
