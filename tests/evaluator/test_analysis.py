@@ -575,8 +575,8 @@ def _count_at_least_by_numpy(key, num_keys, values, thresholds):
 @settings(max_examples=200, deadline=None)
 @given(
     num_keys=st.integers(1, 5),
-    thresholds=st.lists(st.sampled_from(_SPECIAL_SCORES + [0.25, 0.75, 2.0]), max_size=8, unique=True),
-    values=st.lists(st.sampled_from(_SPECIAL_SCORES + [0.25, 0.3, 0.75, np.nan]), max_size=60),
+    thresholds=st.lists(st.sampled_from([*_SPECIAL_SCORES, 0.25, 0.75, 2.0]), max_size=8, unique=True),
+    values=st.lists(st.sampled_from([*_SPECIAL_SCORES, 0.25, 0.3, 0.75, np.nan]), max_size=60),
     seed=st.integers(0, 2**16),
 )
 def test_count_at_least_equals_searchsorted_and_bincount(num_keys, thresholds, values, seed):
