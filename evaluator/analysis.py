@@ -248,6 +248,7 @@ def _stable_order(group: np.ndarray, size: int) -> np.ndarray:
 
 
 _RADIX_BITS = 11
+RADIX_FROM = 256  # fewer scores are sorted by numpy, without the radix passes' fixed cost
 
 
 @numba.njit(cache=True, nogil=True)
@@ -290,7 +291,7 @@ def _radix_descending(scores: np.ndarray) -> tuple[np.ndarray, bool]:
 def _by_score(scores: np.ndarray) -> np.ndarray:
     """``np.argsort(-scores, kind="stable")``: by descending score, ties in input order."""
     scores = np.ascontiguousarray(scores, dtype=np.float64)
-    if len(scores) < 256:  # numpy's sort, without the radix passes' fixed cost
+    if len(scores) < RADIX_FROM:
         return np.argsort(-scores, kind="stable")
     order, done = _radix_descending(scores)
     return order if done else np.argsort(-scores, kind="stable")

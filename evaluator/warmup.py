@@ -13,6 +13,8 @@ import time
 
 import numpy as np
 
+from .analysis import RADIX_FROM
+from .formats._common import frozen
 from .formats.coco import CocoGroundTruth, CocoResults
 
 
@@ -33,14 +35,20 @@ def _tiny_split() -> tuple[CocoGroundTruth, CocoResults]:
         area=box[:, 2] * box[:, 3],
         iscrowd=np.arange(objects) == 0,
     )
-    detections = np.concatenate([box + rng.normal(0, 2, box.shape), box[::-1]])
+    # each object found, then boxes of the other class; copies enough for the compiled sort
+    copies = RADIX_FROM // (2 * objects) + 1
+    detections = np.concatenate([box + rng.normal(0, 2, box.shape), box[::-1]] * copies)
     results = CocoResults(
         source="warm-up",
-        image_id=gt.image_ids[np.concatenate([gt.ann_image, gt.ann_image])],
-        category_id=gt.category_ids[np.concatenate([gt.ann_category, gt.ann_category[::-1]])],
+        image_id=gt.image_ids[np.tile(np.concatenate([gt.ann_image, gt.ann_image]), copies)],
+        category_id=gt.category_ids[np.tile(np.concatenate([gt.ann_category, gt.ann_category[::-1]]), copies)],
         xywh=np.abs(detections),
-        score=rng.random(2 * objects),
+        score=rng.random(2 * objects * copies),
     )
+    # read-only, as the loaders give them: numba compiles read-only arrays apart
+    for array in (*vars(gt).values(), *vars(results).values()):
+        if isinstance(array, np.ndarray):
+            frozen(array)
     return gt, results
 
 
@@ -54,6 +62,12 @@ def warm_up() -> float:
     evaluate_subsets(gt, results, protocol="coco", subsets={"full": None, "public": [1, 2]}, resamples=2)
     coco_analyze.analyze(gt, results)
     data = coco.analysis_input(gt, results)
-    analysis.match(data)  # the explorer's matching
+    # the explorer's analyses (leaderboard.explorer)
+    matches = analysis.match(data)
+    scores = np.linspace(0.0, 1.0, 11)
+    analysis.threshold_sweep(data, scores=scores, matches=matches)
+    analysis.confusion_sweep(data, scores=scores, matches=analysis.match(data, by_class=False))
+    analysis.error_breakdown(data, matches=matches)
+    analysis.miss_rate_fppi(data, matches=matches)
     roc.image_roc(data).overall.coarse(1)
     return time.perf_counter() - start
