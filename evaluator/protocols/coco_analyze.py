@@ -59,10 +59,13 @@ CURVE_STEP = 4  # every 4th of the 101 recall points: 0, .04, ..., 1
 C75_C50 = [int(np.flatnonzero(iou == coco.IOU_THRESHOLDS)[0]) for iou in IOU_THRESHOLDS[:2]]
 
 
-def _match_confusions(gt: CocoGroundTruth, dets: coco._Detections) -> tuple[np.ndarray, np.ndarray]:
-    """Loc, Sim and Oth: ``matched``/``ignored`` bool [A x 3 x D] at IoU .10, with, in Sim, each
-    (image, category) group's ground truth extended with the image's objects of the other
-    categories of the same supercategory and, in Oth, of every other category, as ignored objects."""
+def _match_confusions(
+    gt: CocoGroundTruth, dets: coco._Detections, *, iou: float = float(IOU_THRESHOLDS[-1]), full_scan: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Loc, Sim and Oth: ``matched``/``ignored`` bool [A x 3 x D] at IoU ``iou`` (.10), with, in Sim,
+    each (image, category) group's ground truth extended with the image's objects of the other
+    categories of the same supercategory and, in Oth, of every other category, as ignored objects.
+    ``full_scan``: every detection scans all of its setting's objects (the tests' reference)."""
     by_image = np.argsort(gt.ann_image, kind="stable")
     image_start = np.searchsorted(gt.ann_image[by_image], np.arange(len(gt.image_ids) + 1))
     group_start = np.flatnonzero(np.diff(dets.key, prepend=-1, append=-1))
@@ -81,7 +84,8 @@ def _match_confusions(gt: CocoGroundTruth, dets: coco._Detections) -> tuple[np.n
         dets.bbox,
         dets.area,
         coco.AREA_RANGES,
-        float(IOU_THRESHOLDS[-1]),
+        iou,
+        full_scan,
     )
 
 

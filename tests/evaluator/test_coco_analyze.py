@@ -26,7 +26,6 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from evaluator.protocols import coco, coco_analyze
-from evaluator.protocols._coco_match import match_confusions
 from tests.conftest import shared_file
 from tests.evaluator.test_coco_parity import GT_FILE as DEMO_GT_FILE
 from tests.evaluator.test_coco_parity import RESULTS_FILE, generate
@@ -296,28 +295,7 @@ def _write(path: Path, data: Any) -> Path:
 
 def _confusions(gt, results, *, full_scan: bool, iou: float = float(coco_analyze.IOU_THRESHOLDS[-1])):
     """Loc, Sim and Oth of the split, by the sparse kernel or by every detection's full scan."""
-    dets = coco._Detections(gt, results)
-    by_image = np.argsort(gt.ann_image, kind="stable")
-    image_start = np.searchsorted(gt.ann_image[by_image], np.arange(len(gt.image_ids) + 1))
-    group_start = np.flatnonzero(np.diff(dets.key, prepend=-1, append=-1))
-    first = group_start[:-1]
-    return match_confusions(
-        image_start,
-        np.ascontiguousarray(gt.bbox[by_image]),
-        gt.area[by_image],
-        gt.iscrowd[by_image],
-        gt.ann_id[by_image] != 0,
-        gt.ann_category[by_image],
-        coco_analyze._families(gt),
-        dets.image[first],
-        dets.category[first],
-        group_start,
-        dets.bbox,
-        dets.area,
-        coco.AREA_RANGES,
-        iou,
-        full_scan,
-    )
+    return coco_analyze._match_confusions(gt, coco._Detections(gt, results), iou=iou, full_scan=full_scan)
 
 
 @pytest.mark.parametrize(
