@@ -233,7 +233,7 @@ class _Ordered:
 
 
 @numba.njit(cache=True, nogil=True)
-def _stable_order(group: np.ndarray, size: int) -> np.ndarray:
+def group_order(group: np.ndarray, size: int) -> np.ndarray:
     """``np.argsort(group, kind="stable")`` of integers in ``[0, size)``, by counting."""
     start = np.zeros(size + 1, dtype=np.int64)
     for g in group:
@@ -288,7 +288,7 @@ def _radix_descending(scores: np.ndarray) -> tuple[np.ndarray, bool]:
     return order, True
 
 
-def _by_score(scores: np.ndarray) -> np.ndarray:
+def descending_order(scores: np.ndarray) -> np.ndarray:
     """``np.argsort(-scores, kind="stable")``: by descending score, ties in input order."""
     scores = np.ascontiguousarray(scores, dtype=np.float64)
     if len(scores) < RADIX_FROM:
@@ -298,7 +298,7 @@ def _by_score(scores: np.ndarray) -> np.ndarray:
 
 
 def _ordered(data: AnalysisInput, *, score: float, by_class: bool, by_score: np.ndarray | None = None) -> _Ordered:
-    """``by_score``: ``_by_score`` of the detections' scores, when already sorted (score -inf only)."""
+    """``by_score``: ``descending_order`` of the detections' scores, when already sorted (score -inf only)."""
     dets, gts = data.detections, data.ground_truth
     num_classes = max(len(data.category_names), 1)
     scores = np.asarray(dets.score, dtype=np.float64)
@@ -307,7 +307,7 @@ def _ordered(data: AnalysisInput, *, score: float, by_class: bool, by_score: np.
     # integers, are faster than lexsort's three keys.
     if by_score is None:
         chosen = np.flatnonzero(selected)
-        chosen = chosen[_by_score(scores[chosen])]
+        chosen = chosen[descending_order(scores[chosen])]
     else:
         chosen = by_score[selected[by_score]]
     det_image = np.asarray(dets.image, dtype=np.int64)[chosen]
@@ -319,9 +319,9 @@ def _ordered(data: AnalysisInput, *, score: float, by_class: bool, by_score: np.
     else:
         det_group, gt_group = det_image, gt_image
     size = int(max(gt_group.max(initial=-1), det_group.max(initial=-1))) + 2
-    order = _stable_order(det_group, size)
+    order = group_order(det_group, size)
     chosen, det_image, det_category, det_group = chosen[order], det_image[order], det_category[order], det_group[order]
-    gt_order = _stable_order(gt_group, size)
+    gt_order = group_order(gt_group, size)
     gt_start = np.concatenate(([0], np.cumsum(np.bincount(gt_group, minlength=size))))
     return _Ordered(
         chosen=chosen,
@@ -378,7 +378,7 @@ def match_ious(
     the detections once for all of them."""
     for iou in ious:
         _check(data, iou, ignore_overlap)
-    by_score = _by_score(np.asarray(data.detections.score, dtype=np.float64))
+    by_score = descending_order(np.asarray(data.detections.score, dtype=np.float64))
     by_class, agnostic = (
         _ordered(data, score=-np.inf, by_class=grouping, by_score=by_score) for grouping in (True, False)
     )
@@ -1070,7 +1070,7 @@ def miss_rate_fppi(
     """
     num_images = len(data.image_ids)
     matches = _matches_at(data, matches, iou=iou, score=-np.inf, ignore_overlap=ignore_overlap, by_class=True)
-    order = _by_score(matches.score)
+    order = descending_order(matches.score)
     status, category = matches.status[order], matches.category[order]
     num_gt = _counted_gt(data)
     classes = tuple(

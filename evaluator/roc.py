@@ -30,7 +30,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from .analysis import _by_score, _stable_order
+from .analysis import descending_order, group_order
 from .types import AnalysisInput, json_safe
 
 CURVE_POINTS = 120
@@ -131,7 +131,7 @@ def roc_curve(name: str, labels: np.ndarray, scores: np.ndarray) -> RocCurve:
     """The ROC curve of binary ``labels`` (bool [N]) ranked by ``scores`` (float64 [N])."""
     labels = np.asarray(labels, dtype=bool)
     scores = np.asarray(scores, dtype=np.float64)
-    order = _by_score(scores)
+    order = descending_order(scores)
     return _ranked_curves((name,), labels[order], scores[order], np.array([0, len(scores)]))[0]
 
 
@@ -210,10 +210,10 @@ def _descending(scores: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     low = scores.min()
     if np.isnan(low):
-        return _by_score(scores)
+        return descending_order(scores)
     above = scores > low
     rows = np.flatnonzero(above)
-    return np.concatenate((rows[_by_score(scores[rows])], np.flatnonzero(~above)))
+    return np.concatenate((rows[descending_order(scores[rows])], np.flatnonzero(~above)))
 
 
 def image_roc(data: AnalysisInput) -> ImageRoc:
@@ -229,7 +229,7 @@ def image_roc(data: AnalysisInput) -> ImageRoc:
     # The pooled order sorted stably by class: each class's pairs by descending score, ties by
     # image, as a sort of the class's own pairs gives them.
     pair_class = pairs // max(num_images, 1)
-    by_class = pooled[_stable_order(pair_class[pooled], max(num_classes, 1))]
+    by_class = pooled[group_order(pair_class[pooled], max(num_classes, 1))]
     bounds = np.concatenate(([0], np.cumsum(np.bincount(pair_class, minlength=num_classes))))
     per_class = tuple(_ranked_curves(tuple(data.category_names), pair_labels[by_class], pair_scores[by_class], bounds))
     defined = [curve.auc for curve in per_class if np.isfinite(curve.auc)]

@@ -548,7 +548,7 @@ def test_by_score_equals_numpy_stable_argsort(special, length, levels, seed, nan
     rng = np.random.default_rng(seed)
     scores = np.concatenate([rng.integers(-levels, levels, length) / levels, special, [np.nan] * nan])
     scores = scores[rng.permutation(len(scores))]
-    order = analysis._by_score(scores)
+    order = analysis.descending_order(scores)
     assert order.dtype == np.int64
     np.testing.assert_array_equal(order, np.argsort(-scores, kind="stable"))
 
