@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -62,8 +64,15 @@ def check(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    with collector_paused():  # this process reads and scores one file: see evaluator.collector
-        return _main(sys.argv[1:] if argv is None else argv)
+    try:
+        with collector_paused():  # this process reads and scores one file: see evaluator.collector
+            return _main(sys.argv[1:] if argv is None else argv)
+    except BrokenPipeError:
+        # The reader stopped early (``| head``): nothing went wrong here. Point standard output at
+        # /dev/null so that the interpreter's last flush does not fail again, and exit as a tool
+        # that SIGPIPE ends does (128 + 13).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 def _main(argv: list[str]) -> int:

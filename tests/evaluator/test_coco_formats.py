@@ -282,3 +282,15 @@ def test_cli_reports_unknown_ids_and_a_missing_file(tmp_path):
     assert "Traceback" not in done.stderr
     done = run_cli("--ground-truth", str(shared_file(GT_FILE)), "--results", str(tmp_path / "absent.json"))
     assert done.returncode == 2 and "absent.json: does not exist" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_piped_into_a_reader_that_stops_early_ends_quietly():
+    command = [sys.executable, "-m", "evaluator", "--protocol", "coco", "--json", "--curves"]
+    command += ["--ground-truth", str(shared_file(GT_FILE)), "--results", str(shared_file(RESULTS_FILE))]
+    with subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as cli:
+        assert cli.stdout is not None and cli.stderr is not None
+        assert cli.stdout.read(10) == b'{\n  "proto'  # then the reader goes away, as `| head -c 10` does
+        cli.stdout.close()
+        errors = cli.stderr.read().decode()
+        assert cli.wait(timeout=300) == 141, errors
+    assert errors == ""
