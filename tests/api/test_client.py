@@ -19,7 +19,6 @@ from leaderboard import demo
 from tests.conftest import PROJECT_ROOT
 from tests.integration.site_client import Participant
 from tests.integration.stack import Stack, deployed
-from tests.integration.test_scoring_stack import heavy_results
 
 IMAGES = 60
 TRACK = "demo-coco-detection"
@@ -226,12 +225,20 @@ def test_list_edit_hide_choose_and_cancel_with_the_client(site, tmp_path):
 
     done_already = lbclient(*options, "cancel", str(first))
     assert done_already.returncode == 1 and "this one is scored" in done_already.stderr
-    (tmp_path / "heavy.json").write_bytes(heavy_results(gt_data, 150_000))  # scoring takes seconds
-    queued = lbclient(*options, "submit", "--track", TRACK, "--method", "Heavy", str(tmp_path / "heavy.json"))
-    heavy = int(re.search(r"submission (\d+) accepted", queued.stderr).group(1))
-    cancelled = lbclient(*options, "cancel", str(heavy))
-    assert cancelled.returncode == 0, cancelled.stderr
-    assert f"Submission {heavy} · Heavy · {TRACK} · cancelled" in cancelled.stdout
+    # No worker while the next upload waits, so that it is still queued when cancelled: a race
+    # against scoring (a large file "taking seconds") was lost once the worker got faster.
+    waiting_file = tmp_path / "Waiting.json"
+    waiting_file.write_bytes(demo.to_json_bytes(demo.simulate_detections(gt_data, demo.PROFILES[1], seed=7)))
+    site.kill_worker()
+    try:
+        queued = lbclient(*options, "submit", "--track", TRACK, "--method", "Waiting", str(waiting_file))
+        waiting = int(re.search(r"submission (\d+) accepted", queued.stderr).group(1))
+        assert listed(*options)[waiting][3] == "queued"
+        cancelled = lbclient(*options, "cancel", str(waiting))
+        assert cancelled.returncode == 0, cancelled.stderr
+        assert f"Submission {waiting} · Waiting · {TRACK} · cancelled" in cancelled.stdout
+    finally:
+        site.start_worker()
 
 
 @pytest.mark.integration
