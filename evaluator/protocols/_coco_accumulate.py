@@ -276,12 +276,12 @@ def _running_weights(d0: int, rows: np.ndarray, image: np.ndarray, weight: np.nd
 
 
 @numba.njit(cache=True, nogil=True)
-def _recall_buckets(npig: np.ndarray, lanes: int, recall_thresholds: np.ndarray, bucket: np.ndarray) -> None:
+def _recall_buckets(npig: np.ndarray, recall_thresholds: np.ndarray, bucket: np.ndarray) -> None:
     """``bucket[j, l]``: how many recall thresholds recall ``j / npig[l]`` reaches, for j up to
     ``npig[l]``. Weights are whole counts, so a lane's true positives so far are a whole j
     and its recall is exactly ``j / npig[l]``: a point's bucket is read, not searched."""
     num_r = len(recall_thresholds)
-    for lane in range(lanes):
+    for lane in range(LANES):
         r = 0
         for j in range(int(npig[lane]) + 1):
             recall = j / npig[lane]
@@ -412,7 +412,7 @@ def weighted_ap_many(
                 continue
             u0, u1 = union_start[k], union_start[k + 1]
             _running_weights(category_start[k], union_row[u0:u1], image, weight, total)
-            _recall_buckets(npig_k, LANES, recall_thresholds, bucket)
+            _recall_buckets(npig_k, recall_thresholds, bucket)
             category_sums[:] = 0.0
             for t in range(num_t):
                 _envelope_sums(

@@ -196,30 +196,15 @@ def _sparse_confusions(
     The same matching as :func:`_greedy_group`'s full scan: a ground truth of IoU below the
     threshold never becomes the match (``best`` starts at the threshold and only rises), and
     once a kept match is held the scan stops at the first ignored ground truth, where it
-    also meets the first ignored candidate, the ignored ones coming last. The IoUs are
-    :func:`_box_iou`'s operations, each detection's sums taken once."""
+    also meets the first ignored candidate, the ignored ones coming last."""
     start, column, value, level, area, crowd, ranked, taken, took_column = scratch
     thr = min(threshold, 1 - 1e-10)
     n = 0
     for i in range(d1 - d0):
-        row = d0 + i
         start[i] = n
-        x0, y0 = dt_bbox[row, 0], dt_bbox[row, 1]
-        x1, y1 = dt_bbox[row, 2] + x0, dt_bbox[row, 3] + y0
-        da = dt_bbox[row, 2] * dt_bbox[row, 3]
         for j in range(g1 - g0):
             g = g0 + j
-            w = min(x1, gt_bbox[g, 2] + gt_bbox[g, 0]) - max(x0, gt_bbox[g, 0])
-            if w <= 0:
-                v = 0.0
-            else:
-                h = min(y1, gt_bbox[g, 3] + gt_bbox[g, 1]) - max(y0, gt_bbox[g, 1])
-                if h <= 0:
-                    v = 0.0
-                else:
-                    inter = w * h
-                    u = da if gt_crowd[g] else da + gt_bbox[g, 2] * gt_bbox[g, 3] - inter
-                    v = inter / u
+            v = _box_iou(dt_bbox[d0 + i], gt_bbox[g], gt_crowd[g])
             if v != v:
                 return False
             if v >= thr:

@@ -543,7 +543,7 @@ _SPECIAL_SCORES = [0.0, -0.0, 1.0, -1.0, 0.5, np.inf, -np.inf, 5e-324, -5e-324, 
     seed=st.integers(0, 2**16),
     nan=st.booleans(),
 )
-def test_by_score_equals_numpy_stable_argsort(special, length, levels, seed, nan):
+def test_descending_order_equals_numpy_stable_argsort(special, length, levels, seed, nan):
     # radix passes on long inputs (numpy's sort on short ones and with NaN): the same order, ties in input order
     rng = np.random.default_rng(seed)
     scores = np.concatenate([rng.integers(-levels, levels, length) / levels, special, [np.nan] * nan])

@@ -147,7 +147,7 @@ def test_the_lanes_envelope_sums_equal_the_single_curves_summed_exactly():
         fp = np.cumsum(rng.integers(0, 4, (n, lanes)), axis=0).astype(float)
         total = tp + fp  # the weight of every row up to each entry's
         bucket = np.empty((int(npig.max()) + 1, lanes), dtype=np.int64)
-        _coco_accumulate._recall_buckets(npig, lanes, thresholds, bucket)
+        _coco_accumulate._recall_buckets(npig, thresholds, bucket)
         rows = np.arange(n)
         sums = np.zeros(lanes)
         scratch = (np.empty((n, lanes)), np.empty((n, lanes)))
